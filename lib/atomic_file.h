@@ -1,0 +1,25 @@
+// Writing files so that no reader ever sees a half-written file under its final name:
+// everything is written to a temporary file beside the target and renamed over it at the end.
+// Not for: choosing file names or formats; the callers do that.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace mnist {
+
+// Calls write_to(temp_path), flushes the result to disk and renames it to final_path.
+// Creates missing parent directories. On any failure the temporary file is removed, a previous
+// file at final_path stays as it was, and the error is rethrown (as RuntimeError when it is ours).
+void write_atomically(const std::filesystem::path& final_path,
+                      const std::function<void(const std::filesystem::path& temp_path)>& write_to);
+
+// Writes text through write_atomically, checking every stream operation.
+void write_text_atomically(const std::filesystem::path& final_path, const std::string& text);
+
+// Fails with a RuntimeError naming the directory when files cannot be created in it
+// (it is created first if missing). Lets a long run fail before its work, not after.
+void ensure_writable_directory(const std::filesystem::path& directory);
+
+}  // namespace mnist
