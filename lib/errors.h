@@ -2,7 +2,9 @@
 // messages and exit codes; the library itself never prints or exits.
 #pragma once
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace mnist {
 
@@ -15,5 +17,17 @@ struct UsageError : std::runtime_error {
 struct RuntimeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// The first non-blank line of a message: LibTorch's errors carry source excerpts and traces
+// after it, and our messages are one line.
+inline std::string one_line(const std::string& text) {
+  size_t begin = 0;
+  while (begin < text.size()) {
+    const size_t end = std::min(text.find('\n', begin), text.size());
+    if (text.find_first_not_of(" \t\r", begin) < end) return text.substr(begin, end - begin);
+    begin = end + 1;
+  }
+  return text;
+}
 
 }  // namespace mnist

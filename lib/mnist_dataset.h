@@ -1,0 +1,32 @@
+// MNIST as tensors, read through LibTorch's dataset API after mnist_files.h has validated the
+// files (LibTorch's reader trusts their headers). Not for: batching or shuffling (the trainer).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <filesystem>
+
+#include "mnist_files.h"
+
+namespace mnist {
+
+struct MnistTensors {
+  at::Tensor images;  // [N, 1, 28, 28] float32, pixels in [0, 1]
+  at::Tensor labels;  // [N] int64, 0..9
+  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+};
+
+// Reads one split from data_dir (plain IDX files or their .gz). limit > 0 keeps only the first
+// `limit` examples, for quick runs and tests. Throws RuntimeError naming the bad file.
+MnistTensors load_mnist(const std::filesystem::path& data_dir, MnistSplit split, int64_t limit = 0);
+
+struct TrainValidation {
+  MnistTensors train;
+  MnistTensors validation;  // empty when the fraction is 0
+};
+
+// Holds out the last `fraction` of the examples, as Keras' validation_split does.
+// Throws UsageError naming --val-split when the fraction is outside [0, 1) or leaves a side empty.
+TrainValidation split_validation(const MnistTensors& all, double fraction);
+
+}  // namespace mnist

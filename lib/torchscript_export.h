@@ -1,0 +1,31 @@
+// TorchScript export of the trained MLP: a self-contained archive that any LibTorch program
+// (torch::jit::load) or Python (torch.jit.load) runs without this project's code.
+// Contract of the exported forward: float input [N,28,28], [N,1,28,28] or [N,784], pixels in
+// [0,1]; output [N,10] class probabilities. Normalisation lives inside the module.
+// A JSON model card travels in the archive's extra files under kModelCardName.
+#pragma once
+
+#include <torch/csrc/jit/api/module.h>
+#include <torch/nn/modules/container/sequential.h>
+
+#include <filesystem>
+#include <string>
+
+namespace mnist {
+
+inline constexpr const char* kModelCardName = "model_card.json";
+
+// The TorchScript module for a model built by build_mlp (weights copied to the CPU).
+torch::jit::Module to_torchscript(const torch::nn::Sequential& model);
+
+// Writes to_torchscript(model) with the model card, atomically.
+void export_torchscript(const torch::nn::Sequential& model, const std::filesystem::path& path,
+                        const std::string& model_card_json);
+
+// torch::jit::load with one-line RuntimeErrors naming the file instead of LibTorch's traces.
+torch::jit::Module load_torchscript(const std::filesystem::path& path);
+
+// The model card stored by export_torchscript; empty when the archive has none.
+std::string read_model_card(const std::filesystem::path& path);
+
+}  // namespace mnist

@@ -1,0 +1,267 @@
+// The mnist-train pipeline; see train_command.h.
+#include "train_command.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "atomic_file.h"
+#include "errors.h"
+#include "evaluation.h"
+#include "keras_h5.h"
+#include "mnist_dataset.h"
+#include "model.h"
+#include "runtime_info.h"
+#include "torchscript_export.h"
+#include "train_log.h"
+#include "trainer.h"
+
+namespace mnist {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+void require(bool ok, const std::string& option, const std::string& value, const std::string& rule) {
+  if (!ok) throw UsageError("--" + option + " " + value + ": " + rule);
+}
+
+std::string to_text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+ModelSpec model_spec(const TrainOptions& options) {
+  ModelSpec spec;
+  spec.hidden = parse_hidden_sizes(options.hidden);
+  spec.dropout = options.dropout;
+  return spec;
+}
+
+// What must be equal between a checkpoint and the run resuming it for the result to be the run
+// the checkpoint came from.
+json resume_identity(const TrainOptions& options) {
+  return {{"hidden", options.hidden},         {"dropout", options.dropout},
+          {"batch_size", options.batch_size}, {"learning_rate", options.learning_rate},
+          {"seed", options.seed},             {"val_split", options.val_split},
+          {"train_limit", options.train_limit}};
+}
+
+json to_json(const EpochReport& r) {
+  return {{"epoch", r.epoch},
+          {"train_loss", r.train_loss},
+          {"train_accuracy", r.train_accuracy},
+          {"has_validation", r.has_validation},
+          {"val_loss", r.val_loss},
+          {"val_accuracy", r.val_accuracy},
+          {"test_loss", r.test_loss},
+          {"test_accuracy", r.test_accuracy},
+          {"seconds", r.seconds},
+          {"samples_per_second", r.samples_per_second}};
+}
+
+EpochReport from_json(const json& j) {
+  EpochReport r;
+  r.epoch = j.at("epoch");
+  r.train_loss = j.at("train_loss");
+  r.train_accuracy = j.at("train_accuracy");
+  r.has_validation = j.at("has_validation");
+  r.val_loss = j.at("val_loss");
+  r.val_accuracy = j.at("val_accuracy");
+  r.test_loss = j.at("test_loss");
+  r.test_accuracy = j.at("test_accuracy");
+  r.seconds = j.at("seconds");
+  r.samples_per_second = j.at("samples_per_second");
+  return r;
+}
+
+std::vector<EpochReport> resume_history(const TrainOptions& options, const fs::path& checkpoint) {
+  const auto header = Trainer::read_checkpoint_header(checkpoint);
+  json metadata;
+  try {
+    metadata = json::parse(header.metadata);
+  } catch (const json::exception&) {
+    throw RuntimeError(checkpoint.string() + ": checkpoint metadata is not valid JSON");
+  }
+  const json expected = resume_identity(options);
+  for (const auto& [key, value] : expected.items()) {
+    if (metadata.at("identity").value(key, json()) != value) {
+      throw UsageError("--resume: " + checkpoint.string() + " was trained with " + key + "=" +
+                       metadata["identity"].value(key, json()).dump() + ", this run asks for " +
+                       value.dump() + "; use the same options or train without --resume");
+    }
+  }
+  std::vector<EpochReport> history;
+  for (const auto& row : metadata.at("history")) history.push_back(from_json(row));
+  if (static_cast<int64_t>(history.size()) != header.epochs_done) {
+    throw RuntimeError(checkpoint.string() + ": checkpoint history is inconsistent");
+  }
+  return history;
+}
+
+json model_card(const TrainOptions& options, const ModelSpec& spec,
+                const std::vector<EpochReport>& history) {
+  json layers = json::array();
+  for (const int64_t units : spec.hidden) layers.push_back({{"type", "dense"}, {"units", units}, {"activation", "relu"}});
+  layers.push_back({{"type", "dense"}, {"units", kNumClasses}, {"activation", "softmax"}});
+  json card = {
+      {"name", "mnist_mlp"},
+      {"architecture", describe_architecture(spec)},
+      {"layers", layers},
+      {"dropout", spec.dropout},
+      {"input", "float32 [N,28,28], [N,1,28,28] or [N,784], pixels in [0,1]"},
+      {"output", "float32 [N,10] class probabilities (softmax)"},
+      {"normalization", {{"mean", spec.normalization.mean}, {"std", spec.normalization.std},
+                         {"applied", "inside the module: (x - mean) / std"}}},
+      {"training", {{"optimizer", "Adam"},
+                    {"loss", "cross-entropy"},
+                    {"epochs", options.epochs},
+                    {"batch_size", options.batch_size},
+                    {"learning_rate", options.learning_rate},
+                    {"seed", options.seed},
+                    {"val_split", options.val_split},
+                    {"train_limit", options.train_limit}}},
+      {"libraries", library_versions()},
+  };
+  if (!history.empty()) {
+    const auto& last = history.back();
+    card["results"] = {{"epochs", last.epoch},
+                       {"train_accuracy", last.train_accuracy},
+                       {"test_accuracy", last.test_accuracy},
+                       {"test_loss", last.test_loss}};
+    if (last.has_validation) card["results"]["val_accuracy"] = last.val_accuracy;
+  }
+  return card;
+}
+
+}  // namespace
+
+void validate(const TrainOptions& o) {
+  require(o.epochs >= 1 && o.epochs <= 100000, "epochs", std::to_string(o.epochs),
+          "must be an integer from 1 to 100000");
+  require(o.batch_size >= 1 && o.batch_size <= 60000, "batch-size", std::to_string(o.batch_size),
+          "must be an integer from 1 to 60000");
+  require(std::isfinite(o.learning_rate) && o.learning_rate > 0 && o.learning_rate <= 10, "lr",
+          to_text(o.learning_rate), "must be a finite number above 0 and at most 10");
+  require(std::isfinite(o.dropout) && o.dropout >= 0 && o.dropout < 1, "dropout",
+          to_text(o.dropout), "must be at least 0 and below 1");
+  require(std::isfinite(o.val_split) && o.val_split >= 0 && o.val_split < 1, "val-split",
+          to_text(o.val_split), "must be at least 0 and below 1");
+  require(o.seed >= 0, "seed", std::to_string(o.seed), "must not be negative");
+  require(o.threads >= 0 && o.threads <= 1024, "threads", std::to_string(o.threads),
+          "must be from 0 (library default) to 1024");
+  require(o.train_limit >= 0, "train-limit", std::to_string(o.train_limit), "must not be negative");
+  require(o.test_limit >= 0, "test-limit", std::to_string(o.test_limit), "must not be negative");
+  require(!o.data_dir.empty(), "data-dir", "''", "must not be empty");
+  require(!o.out_dir.empty(), "out-dir", "''", "must not be empty");
+  parse_hidden_sizes(o.hidden);
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& o) {
+  return {{"data_dir", o.data_dir.string()},
+          {"out_dir", o.out_dir.string()},
+          {"hidden", o.hidden},
+          {"dropout", to_text(o.dropout)},
+          {"epochs", std::to_string(o.epochs)},
+          {"batch_size", std::to_string(o.batch_size)},
+          {"lr", to_text(o.learning_rate)},
+          {"val_split", to_text(o.val_split)},
+          {"seed", std::to_string(o.seed)},
+          {"device", o.device},
+          {"threads", std::to_string(o.threads)},
+          {"resume", o.resume ? "true" : "false"},
+          {"train_limit", std::to_string(o.train_limit)},
+          {"test_limit", std::to_string(o.test_limit)}};
+}
+
+TrainOutputs::TrainOutputs(const fs::path& out_dir)
+    : torchscript(out_dir / "mnist_mlp.pt"),
+      keras_model(out_dir / "image_recognition.h5"),
+      keras_weights(out_dir / "weights.h5"),
+      train_log(out_dir / "train_log.csv"),
+      checkpoint(out_dir / "checkpoint.pt") {}
+
+TrainSummary run_training(const TrainOptions& options, const c10::Device& device,
+                          TrainingObserver& observer) {
+  const auto start = std::chrono::steady_clock::now();
+  validate(options);
+  const ModelSpec spec = model_spec(options);
+  const TrainOutputs outputs(options.out_dir);
+  // Fail before hours of training, not after.
+  ensure_writable_directory(options.out_dir);
+
+  std::vector<EpochReport> history;
+  if (options.resume) history = resume_history(options, outputs.checkpoint);
+
+  const auto split = split_validation(
+      load_mnist(options.data_dir, MnistSplit::kTrain, options.train_limit), options.val_split);
+  const auto test = load_mnist(options.data_dir, MnistSplit::kTest, options.test_limit);
+
+  TrainSettings settings;
+  settings.batch_size = options.batch_size;
+  settings.learning_rate = options.learning_rate;
+  settings.seed = static_cast<uint64_t>(options.seed);
+  Trainer trainer(spec, settings, device);
+  if (options.resume) trainer.load_checkpoint(outputs.checkpoint);
+
+  TrainSummary summary;
+  double training_seconds = 0;
+  int64_t samples_trained = 0;
+  for (int64_t epoch = static_cast<int64_t>(history.size()) + 1; epoch <= options.epochs; ++epoch) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    const auto stats = trainer.train_epoch(epoch, split.train, observer);
+    EpochReport report;
+    report.epoch = epoch;
+    report.epochs = options.epochs;
+    report.train_loss = stats.loss;
+    report.train_accuracy = stats.accuracy;
+    if (split.validation.size() > 0) {
+      const auto val = evaluate_model(trainer.model(), split.validation, device);
+      report.has_validation = true;
+      report.val_loss = val.loss;
+      report.val_accuracy = val.accuracy;
+    }
+    const auto tested = evaluate_model(trainer.model(), test, device);
+    report.test_loss = tested.loss;
+    report.test_accuracy = tested.accuracy;
+    report.samples_per_second = stats.seconds > 0 ? stats.samples / stats.seconds : 0;
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    history.push_back(report);
+    observer.on_epoch_end(report);
+
+    write_train_log(outputs.train_log, history);
+    json rows = json::array();
+    for (const auto& row : history) rows.push_back(to_json(row));
+    const json metadata = {{"identity", resume_identity(options)}, {"history", rows}};
+    trainer.save_checkpoint(outputs.checkpoint, epoch, metadata.dump());
+
+    training_seconds += stats.seconds;
+    samples_trained += stats.samples;
+    ++summary.epochs_trained;
+  }
+
+  const std::string card = model_card(options, spec, history).dump(2);
+  export_torchscript(trainer.model(), outputs.torchscript, card);
+  const auto keras_layers = to_keras_layers(trainer.model());
+  write_keras_h5(outputs.keras_model, keras_layers, KerasH5Kind::kFullModel);
+  write_keras_h5(outputs.keras_weights, keras_layers, KerasH5Kind::kWeightsOnly);
+
+  if (!history.empty()) {
+    summary.train_accuracy = history.back().train_accuracy;
+    summary.test_accuracy = history.back().test_accuracy;
+    summary.test_loss = history.back().test_loss;
+  }
+  summary.samples_per_second = training_seconds > 0 ? samples_trained / training_seconds : 0;
+  summary.files_written = {outputs.torchscript, outputs.keras_model, outputs.keras_weights,
+                           outputs.train_log, outputs.checkpoint};
+  summary.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace mnist

@@ -1,0 +1,60 @@
+// What `mnist-train` does, as a library call: load and check the data, train epoch by epoch
+// with a log row and a checkpoint after each, then export TorchScript and Keras HDF5.
+// Not for: option parsing or printing (app/train_main.cpp), the loop itself (trainer.h).
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "training_observer.h"
+
+namespace mnist {
+
+struct TrainOptions {
+  std::filesystem::path data_dir = "data/mnist";
+  std::filesystem::path out_dir = "models";
+  std::string hidden = "300,100";
+  double dropout = 0.0;
+  int64_t epochs = 50;
+  int64_t batch_size = 32;
+  double learning_rate = 0.001;
+  double val_split = 0.0;
+  int64_t seed = 42;
+  std::string device = "auto";
+  int64_t threads = 0;  // 0: the libraries' defaults
+  bool resume = false;
+  int64_t train_limit = 0;  // use only the first N training images (0: all)
+  int64_t test_limit = 0;   // use only the first N test images (0: all)
+};
+
+// Throws UsageError naming the first option whose value is out of range.
+void validate(const TrainOptions& options);
+
+// The resolved options as (key, value) pairs, in a stable order, for the start-up banner.
+std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& options);
+
+// The files mnist-train writes into out_dir.
+struct TrainOutputs {
+  std::filesystem::path torchscript, keras_model, keras_weights, train_log, checkpoint;
+  explicit TrainOutputs(const std::filesystem::path& out_dir);
+};
+
+struct TrainSummary {
+  int64_t epochs_trained = 0;  // in this run (fewer than the total after --resume)
+  double train_accuracy = 0;
+  double test_accuracy = 0;
+  double test_loss = 0;
+  double wall_seconds = 0;
+  double samples_per_second = 0;  // training samples over training time, this run
+  std::vector<std::filesystem::path> files_written;
+};
+
+TrainSummary run_training(const TrainOptions& options, const c10::Device& device,
+                          TrainingObserver& observer);
+
+}  // namespace mnist

@@ -1,0 +1,164 @@
+// mnist-train as a user runs it: exit codes, one-line errors, files written, resume.
+// The runs use small subsets of the real MNIST files that scripts/setup.sh fetches.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <torch/script.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+Run run_train(const std::string& arguments) {
+  static int counter = 0;
+  const fs::path err_file = fs::temp_directory_path() / ("mnist-train-stderr-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  const std::string command = std::string(MNIST_TRAIN_BINARY) + " " + arguments + " 2>" + err_file.string();
+  Run run;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::array<char, 4096> buffer{};
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  run.err = read_file(err_file);
+  fs::remove(err_file);
+  return run;
+}
+
+const std::string kData = std::string("--data-dir ") + MNIST_TEST_DATA_DIR;
+const std::string kSmall = kData + " --train-limit 600 --test-limit 200 --batch-size 32 --hidden 64,32";
+
+void expect_one_line_error(const Run& run, int exit_code, const std::string& phrase) {
+  EXPECT_EQ(run.exit_code, exit_code) << run.err;
+  EXPECT_EQ(run.err.rfind("mnist-train: ", 0), 0u) << run.err;
+  EXPECT_NE(run.err.find(phrase), std::string::npos) << run.err;
+  const size_t lines = static_cast<size_t>(std::count(run.err.begin(), run.err.end(), '\n'));
+  EXPECT_EQ(lines, exit_code == 2 ? 2u : 1u) << run.err;  // usage errors add the --help hint
+  EXPECT_EQ(run.err.find("Exception raised from"), std::string::npos) << run.err;
+}
+
+}  // namespace
+
+TEST(TrainCli, DataIsPresent) {
+  ASSERT_TRUE(fs::exists(fs::path(MNIST_TEST_DATA_DIR) / "train-images-idx3-ubyte"))
+      << "MNIST is missing from " << MNIST_TEST_DATA_DIR << ": run scripts/setup.sh";
+}
+
+TEST(TrainCli, HelpListsEveryOptionWithItsDefault) {
+  const auto run = run_train("--help");
+  EXPECT_EQ(run.exit_code, 0);
+  for (const char* text : {"--data-dir", "data/mnist", "--out-dir", "--hidden", "300,100", "--dropout",
+                           "--epochs", "(default: 50)", "--batch-size", "(default: 32)", "--lr",
+                           "0.001", "--val-split", "--seed", "--device", "auto", "--threads",
+                           "--resume", "--train-limit", "--test-limit"}) {
+    EXPECT_NE(run.out.find(text), std::string::npos) << text;
+  }
+}
+
+TEST(TrainCli, BadOptionsExitWithUsageErrors) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--epochs 0", "--epochs 0"},
+      {"--epochs=-3", "--epochs -3"},
+      {"--epochs abc", "abc"},
+      {"--batch-size 0", "--batch-size 0"},
+      {"--lr 0", "--lr 0"},
+      {"--lr nan", "--lr"},
+      {"--lr=-1", "--lr -1"},
+      {"--lr 1e400", "--lr"},
+      {"--hidden 300,,100", "--hidden 300,,100"},
+      {"--dropout 1", "--dropout 1"},
+      {"--val-split 1.5", "--val-split 1.5"},
+      {"--threads=-1", "--threads -1"},
+      {"--device tpu", "--device tpu"},
+      {"--no-such-option", "no-such-option"},
+      {"stray-argument", "stray-argument"},
+  };
+  for (const auto& [arguments, phrase] : cases) {
+    SCOPED_TRACE(arguments);
+    expect_one_line_error(run_train(arguments), 2, phrase);
+  }
+}
+
+TEST(TrainCli, MissingDataIsARuntimeErrorNamingThePath) {
+  mnist::test::TempDir dir;
+  const auto run = run_train("--data-dir " + (dir.path() / "nowhere").string() + " --out-dir " + (dir.path() / "out").string());
+  expect_one_line_error(run, 1, (dir.path() / "nowhere").string());
+  EXPECT_NE(run.err.find("scripts/setup.sh"), std::string::npos) << run.err;
+}
+
+TEST(TrainCli, UnwritableOutputIsReportedBeforeTraining) {
+  mnist::test::TempDir dir;
+  std::ofstream(dir.path() / "file") << "x";
+  const auto run = run_train(kSmall + " --epochs 1 --out-dir " + (dir.path() / "file" / "models").string());
+  expect_one_line_error(run, 1, "cannot create output directory");
+  EXPECT_EQ(run.out.find("epoch 1/1"), std::string::npos) << "trained before checking the output";
+}
+
+TEST(TrainCli, ShortRunWritesEveryFileAndPrintsASummary) {
+  mnist::test::TempDir dir;
+  const auto run = run_train(kSmall + " --epochs 2 --val-split 0.1 --out-dir " + dir.path().string());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("epochs=2\n"), std::string::npos);
+  EXPECT_NE(run.out.find("blas="), std::string::npos);
+  EXPECT_NE(run.out.find("samples/s"), std::string::npos);
+  for (const char* name : {"mnist_mlp.pt", "image_recognition.h5", "weights.h5", "train_log.csv", "checkpoint.pt"}) {
+    EXPECT_TRUE(fs::exists(dir.path() / name)) << name;
+    EXPECT_NE(run.out.find("wrote " + (dir.path() / name).string()), std::string::npos) << name;
+  }
+  EXPECT_EQ(mnist::test::count_files(dir.path()), 5) << "temporary files left behind";
+  const std::string log = read_file(dir.path() / "train_log.csv");
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 3) << log;
+  EXPECT_EQ(log.rfind("epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,seconds\n1,", 0), 0u) << log;
+  EXPECT_EQ(log.find(",,"), std::string::npos) << "validation columns empty despite --val-split";
+}
+
+TEST(TrainCli, ResumeEndsWithTheSameModelAsAnUninterruptedRun) {
+  mnist::test::TempDir dir;
+  const std::string common = kSmall + " --dropout 0.1 --seed 3 --threads 1";
+  const fs::path whole = dir.path() / "whole";
+  const fs::path parts = dir.path() / "parts";
+  ASSERT_EQ(run_train(common + " --epochs 3 --out-dir " + whole.string()).exit_code, 0);
+  ASSERT_EQ(run_train(common + " --epochs 1 --out-dir " + parts.string()).exit_code, 0);
+  const auto resumed = run_train(common + " --epochs 3 --resume --out-dir " + parts.string());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(resumed.out.find("epoch 1/3"), std::string::npos) << "epoch 1 was trained again";
+  EXPECT_NE(resumed.out.find("epoch 2/3"), std::string::npos);
+
+  auto a = torch::jit::load((whole / "mnist_mlp.pt").string());
+  auto b = torch::jit::load((parts / "mnist_mlp.pt").string());
+  const auto pb = b.named_parameters();
+  int compared = 0;
+  for (const auto& item : a.named_parameters()) {
+    for (const auto& other : pb) {
+      if (other.name == item.name) {
+        EXPECT_TRUE(torch::equal(item.value, other.value)) << item.name;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 6);
+  EXPECT_EQ(read_file(whole / "train_log.csv").substr(0, 60), read_file(parts / "train_log.csv").substr(0, 60));
+
+  const auto mismatched = run_train(common + " --epochs 4 --resume --batch-size 64 --out-dir " + parts.string());
+  expect_one_line_error(mismatched, 2, "batch_size");
+}
