@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds the project (Release) into build/. Extra arguments go to CMake's
+# configure step, e.g. -DCMAKE_PREFIX_PATH=/opt/libtorch for an official (CUDA) LibTorch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build build -j"$(nproc)"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The README's main command: install, fetch MNIST, build, train the default model, evaluate it.
+# A second run skips what is done: training resumes from models/checkpoint.pt, and when all
+# epochs are done it only re-exports. Extra arguments go to mnist-train.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+resume=()
+if [ -f models/checkpoint.pt ]; then
+  echo "run: models/checkpoint.pt exists: resuming (delete it to train from scratch)"
+  resume=(--resume)
+fi
+build/app/mnist-train "${resume[@]}" "$@"
