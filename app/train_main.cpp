@@ -23,7 +23,8 @@ mnist::TrainOptions parse_options(int argc, char** argv, bool& help_shown) {
     ("dropout", "dropout after each hidden layer", cxxopts::value<std::string>()->default_value("0"))
     ("epochs", "number of epochs", cxxopts::value<std::string>()->default_value(std::to_string(o.epochs)))
     ("batch-size", "training batch size", cxxopts::value<std::string>()->default_value(std::to_string(o.batch_size)))
-    ("lr", "Adam learning rate", cxxopts::value<std::string>()->default_value("0.001"))
+    ("lr", "Adam learning rate (the peak, under a schedule)", cxxopts::value<std::string>()->default_value("0.001"))
+    ("lr-schedule", "constant (the original recipe) or cosine (decay to 0 over --epochs)", cxxopts::value<std::string>()->default_value(o.lr_schedule))
     ("val-split", "fraction of training images held out for validation (the last ones)", cxxopts::value<std::string>()->default_value("0"))
     ("seed", "random seed for initialisation, shuffling and dropout", cxxopts::value<std::string>()->default_value(std::to_string(o.seed)))
     ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(o.device))
@@ -46,6 +47,7 @@ mnist::TrainOptions parse_options(int argc, char** argv, bool& help_shown) {
   o.epochs = mnist::parse_integer_option("epochs", args["epochs"].as<std::string>());
   o.batch_size = mnist::parse_integer_option("batch-size", args["batch-size"].as<std::string>());
   o.learning_rate = mnist::parse_real_option("lr", args["lr"].as<std::string>());
+  o.lr_schedule = args["lr-schedule"].as<std::string>();
   o.val_split = mnist::parse_real_option("val-split", args["val-split"].as<std::string>());
   o.seed = mnist::parse_integer_option("seed", args["seed"].as<std::string>());
   o.device = args["device"].as<std::string>();

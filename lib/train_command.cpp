@@ -48,7 +48,9 @@ json resume_identity(const TrainOptions& options) {
   return {{"hidden", options.hidden},         {"dropout", options.dropout},
           {"batch_size", options.batch_size}, {"learning_rate", options.learning_rate},
           {"seed", options.seed},             {"val_split", options.val_split},
-          {"train_limit", options.train_limit}};
+          {"train_limit", options.train_limit}, {"lr_schedule", options.lr_schedule},
+          // a cosine schedule spans the whole run, so its length is part of the run
+          {"epochs", options.lr_schedule == "cosine" ? json(options.epochs) : json()}};
 }
 
 json to_json(const EpochReport& r) {
@@ -88,12 +90,19 @@ std::vector<EpochReport> resume_history(const TrainOptions& options, const fs::p
     throw RuntimeError(checkpoint.string() + ": checkpoint metadata is not valid JSON");
   }
   const json expected = resume_identity(options);
+  std::string was;
+  std::string asked;
   for (const auto& [key, value] : expected.items()) {
-    if (metadata.at("identity").value(key, json()) != value) {
-      throw UsageError("--resume: " + checkpoint.string() + " was trained with " + key + "=" +
-                       metadata["identity"].value(key, json()).dump() + ", this run asks for " +
-                       value.dump() + "; use the same options or train without --resume");
+    const json stored = metadata.at("identity").value(key, json());
+    if (stored != value) {
+      was += (was.empty() ? "" : ", ") + key + "=" + stored.dump();
+      asked += (asked.empty() ? "" : ", ") + key + "=" + value.dump();
     }
+  }
+  if (!was.empty()) {
+    throw UsageError("--resume: " + checkpoint.string() + " was trained with " + was +
+                     "; this run asks for " + asked +
+                     ". Use the same options, or train without --resume");
   }
   std::vector<EpochReport> history;
   for (const auto& row : metadata.at("history")) history.push_back(from_json(row));
@@ -122,6 +131,7 @@ json model_card(const TrainOptions& options, const ModelSpec& spec,
                     {"epochs", options.epochs},
                     {"batch_size", options.batch_size},
                     {"learning_rate", options.learning_rate},
+                    {"lr_schedule", options.lr_schedule},
                     {"seed", options.seed},
                     {"val_split", options.val_split},
                     {"train_limit", options.train_limit}}},
@@ -159,6 +169,7 @@ void validate(const TrainOptions& o) {
   require(!o.data_dir.empty(), "data-dir", "''", "must not be empty");
   require(!o.out_dir.empty(), "out-dir", "''", "must not be empty");
   parse_hidden_sizes(o.hidden);
+  parse_lr_schedule(o.lr_schedule);
 }
 
 std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& o) {
@@ -169,6 +180,7 @@ std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& o)
           {"epochs", std::to_string(o.epochs)},
           {"batch_size", std::to_string(o.batch_size)},
           {"lr", to_text(o.learning_rate)},
+          {"lr_schedule", o.lr_schedule},
           {"val_split", to_text(o.val_split)},
           {"seed", std::to_string(o.seed)},
           {"device", o.device},
@@ -204,6 +216,8 @@ TrainSummary run_training(const TrainOptions& options, const c10::Device& device
   TrainSettings settings;
   settings.batch_size = options.batch_size;
   settings.learning_rate = options.learning_rate;
+  settings.schedule = parse_lr_schedule(options.lr_schedule);
+  settings.total_epochs = options.epochs;
   settings.seed = static_cast<uint64_t>(options.seed);
   Trainer trainer(spec, settings, device);
   if (options.resume) trainer.load_checkpoint(outputs.checkpoint);

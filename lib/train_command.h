@@ -23,6 +23,7 @@ struct TrainOptions {
   int64_t epochs = 50;
   int64_t batch_size = 32;
   double learning_rate = 0.001;
+  std::string lr_schedule = "cosine";
   double val_split = 0.0;
   int64_t seed = 42;
   std::string device = "auto";

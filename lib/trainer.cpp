@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 
 #include "atomic_file.h"
 #include "errors.h"
@@ -31,6 +32,20 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
+double learning_rate_for_epoch(const TrainSettings& settings, int64_t epoch) {
+  if (settings.schedule == LrSchedule::kConstant || settings.total_epochs <= 1) {
+    return settings.learning_rate;
+  }
+  const double progress = static_cast<double>(epoch - 1) / static_cast<double>(settings.total_epochs);
+  return settings.learning_rate * 0.5 * (1.0 + std::cos(M_PI * progress));
+}
+
+LrSchedule parse_lr_schedule(const std::string& text) {
+  if (text == "constant") return LrSchedule::kConstant;
+  if (text == "cosine") return LrSchedule::kCosine;
+  throw UsageError("--lr-schedule " + text + ": expected constant or cosine");
+}
+
 Trainer::Trainer(const ModelSpec& spec, const TrainSettings& settings, const c10::Device& device)
     : settings_(settings), device_(device) {
   torch::manual_seed(settings.seed);
@@ -48,6 +63,10 @@ EpochTrainStats Trainer::train_epoch(int64_t epoch, const MnistTensors& train,
   const int64_t batches = (count + batch_size - 1) / batch_size;
   observer.on_epoch_begin(epoch, 0, batches);
 
+  const double learning_rate = learning_rate_for_epoch(settings_, epoch);
+  for (auto& group : optimizer_->param_groups()) {
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(learning_rate);
+  }
   model_->train();
   torch::manual_seed(derive_seed(settings_.seed, epoch, kDropoutPurpose));
   auto shuffle_generator =
@@ -92,6 +111,7 @@ EpochTrainStats Trainer::train_epoch(int64_t epoch, const MnistTensors& train,
     stats.accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(count);
   }
   stats.seconds = seconds_since(start);
+  stats.learning_rate = learning_rate;
   return stats;
 }
 

@@ -18,17 +18,31 @@
 
 namespace mnist {
 
+enum class LrSchedule {
+  kConstant,  // the original Keras recipe
+  kCosine,    // from learning_rate down to 0 over total_epochs, one step per epoch
+};
+
 struct TrainSettings {
   int64_t batch_size = 32;
   double learning_rate = 1e-3;
+  LrSchedule schedule = LrSchedule::kConstant;
+  int64_t total_epochs = 1;  // what the cosine schedule spans
   uint64_t seed = 42;
 };
+
+// The learning rate of epoch `epoch` (1-based) under the settings' schedule.
+double learning_rate_for_epoch(const TrainSettings& settings, int64_t epoch);
+
+// "constant" or "cosine"; throws UsageError naming --lr-schedule otherwise.
+LrSchedule parse_lr_schedule(const std::string& text);
 
 struct EpochTrainStats {
   double loss = 0;
   double accuracy = 0;
   int64_t samples = 0;
   double seconds = 0;
+  double learning_rate = 0;
 };
 
 class Trainer {

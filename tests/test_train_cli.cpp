@@ -69,7 +69,7 @@ TEST(TrainCli, HelpListsEveryOptionWithItsDefault) {
   EXPECT_EQ(run.exit_code, 0);
   for (const char* text : {"--data-dir", "data/mnist", "--out-dir", "--hidden", "300,100", "--dropout",
                            "--epochs", "(default: 50)", "--batch-size", "(default: 32)", "--lr",
-                           "0.001", "--val-split", "--seed", "--device", "auto", "--threads",
+                           "0.001", "--lr-schedule", "cosine", "--val-split", "--seed", "--device", "auto", "--threads",
                            "--resume", "--train-limit", "--test-limit"}) {
     EXPECT_NE(run.out.find(text), std::string::npos) << text;
   }
@@ -90,6 +90,7 @@ TEST(TrainCli, BadOptionsExitWithUsageErrors) {
       {"--val-split 1.5", "--val-split 1.5"},
       {"--threads=-1", "--threads -1"},
       {"--device tpu", "--device tpu"},
+      {"--lr-schedule linear", "--lr-schedule linear"},
       {"--no-such-option", "no-such-option"},
       {"stray-argument", "stray-argument"},
   };
@@ -134,7 +135,8 @@ TEST(TrainCli, ShortRunWritesEveryFileAndPrintsASummary) {
 
 TEST(TrainCli, ResumeEndsWithTheSameModelAsAnUninterruptedRun) {
   mnist::test::TempDir dir;
-  const std::string common = kSmall + " --dropout 0.1 --seed 3 --threads 1";
+  // A constant schedule lets a finished 1-epoch run be extended; a cosine one spans --epochs.
+  const std::string common = kSmall + " --dropout 0.1 --seed 3 --threads 1 --lr-schedule constant";
   const fs::path whole = dir.path() / "whole";
   const fs::path parts = dir.path() / "parts";
   ASSERT_EQ(run_train(common + " --epochs 3 --out-dir " + whole.string()).exit_code, 0);
@@ -161,4 +163,6 @@ TEST(TrainCli, ResumeEndsWithTheSameModelAsAnUninterruptedRun) {
 
   const auto mismatched = run_train(common + " --epochs 4 --resume --batch-size 64 --out-dir " + parts.string());
   expect_one_line_error(mismatched, 2, "batch_size");
+  const auto other_schedule = run_train(kSmall + " --dropout 0.1 --seed 3 --epochs 4 --resume --out-dir " + parts.string());
+  expect_one_line_error(other_schedule, 2, "lr_schedule");
 }

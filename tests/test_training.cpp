@@ -4,6 +4,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -36,6 +37,8 @@ mnist::TrainSettings small_settings() {
   mnist::TrainSettings settings;
   settings.batch_size = 16;
   settings.seed = 7;
+  settings.schedule = mnist::LrSchedule::kCosine;
+  settings.total_epochs = 3;
   return settings;
 }
 
@@ -112,6 +115,25 @@ TEST(Trainer, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
   EXPECT_EQ(checkpoint.metadata, R"({"note":"x"})");
   for (int epoch = 2; epoch <= 3; ++epoch) resumed.train_epoch(epoch, data, quiet);
   expect_identical_parameters(uninterrupted.model(), resumed.model());
+}
+
+TEST(Trainer, CosineScheduleDecaysFromThePeakTowardsZero) {
+  mnist::TrainSettings settings;
+  settings.learning_rate = 0.002;
+  settings.total_epochs = 4;
+  settings.schedule = mnist::LrSchedule::kConstant;
+  EXPECT_DOUBLE_EQ(mnist::learning_rate_for_epoch(settings, 4), 0.002);
+  settings.schedule = mnist::LrSchedule::kCosine;
+  EXPECT_DOUBLE_EQ(mnist::learning_rate_for_epoch(settings, 1), 0.002);
+  EXPECT_NEAR(mnist::learning_rate_for_epoch(settings, 2), 0.002 * (1 + std::sqrt(0.5)) / 2, 1e-12);
+  EXPECT_NEAR(mnist::learning_rate_for_epoch(settings, 3), 0.001, 1e-12);
+  EXPECT_NEAR(mnist::learning_rate_for_epoch(settings, 4), 0.002 * (1 - std::sqrt(0.5)) / 2, 1e-12);
+  EXPECT_EQ(mnist::parse_lr_schedule("cosine"), mnist::LrSchedule::kCosine);
+  EXPECT_THROW(mnist::parse_lr_schedule("step"), mnist::UsageError);
+
+  const auto data = banded_digits(32, 10);
+  mnist::Trainer trainer(small_spec(), small_settings(), torch::kCPU);
+  EXPECT_NEAR(trainer.train_epoch(2, data, quiet).learning_rate, 0.00075, 1e-12);
 }
 
 TEST(Trainer, CheckpointErrorsNameTheFile) {

@@ -1,0 +1,310 @@
+// The mnist-evaluate pipeline; see evaluate_command.h.
+#include "evaluate_command.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <utility>
+
+#include "atomic_file.h"
+#include "confusion_heatmap.h"
+#include "errors.h"
+#include "misclassified_grid.h"
+#include "model.h"
+#include "torchscript_export.h"
+#include "training_curves.h"
+
+namespace mnist {
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr int64_t kMaxMisclassified = 500;
+constexpr size_t kConfusedPairsReported = 10;
+
+void require(bool ok, const std::string& option, const std::string& value, const std::string& rule) {
+  if (!ok) throw UsageError("--" + option + " " + value + ": " + rule);
+}
+
+MnistSplit parse_split(const std::string& text) {
+  if (text == "test") return MnistSplit::kTest;
+  if (text == "train") return MnistSplit::kTrain;
+  throw UsageError("--split " + text + ": must be test or train");
+}
+
+std::string shape_text(const at::Tensor& tensor) {
+  std::ostringstream out;
+  out << tensor.sizes();
+  return out.str();
+}
+
+// TorchScript interpreter errors open with a generic line and end with the actual complaint.
+std::string last_line(const std::string& text) {
+  size_t end = text.size();
+  while (end > 0) {
+    const size_t begin = text.rfind('\n', end - 1);
+    const size_t start = begin == std::string::npos ? 0 : begin + 1;
+    const std::string line = text.substr(start, end - start);
+    if (line.find_first_not_of(" \t\r") != std::string::npos) return line;
+    if (begin == std::string::npos) break;
+    end = begin;
+  }
+  return one_line(text);
+}
+
+at::Tensor checked_probabilities(torch::jit::Module& module, const std::string& model_label,
+                                 const at::Tensor& images) {
+  c10::IValue output;
+  try {
+    output = module.forward({images});
+  } catch (const c10::Error& e) {
+    throw RuntimeError(model_label + ": running the model on images [N,1,28,28] failed: " +
+                       last_line(e.what_without_backtrace()));
+  }
+  if (!output.isTensor()) {
+    throw RuntimeError(model_label + ": model output is a " + output.tagKind() +
+                       ", expected a tensor [N,10]");
+  }
+  const at::Tensor probabilities = output.toTensor();
+  if (probabilities.dim() != 2 || probabilities.size(0) != images.size(0) ||
+      probabilities.size(1) != kNumClasses) {
+    throw RuntimeError(model_label + ": model output has shape " + shape_text(probabilities) +
+                       " for a batch of " + std::to_string(images.size(0)) +
+                       " images, expected [N,10]");
+  }
+  if (!probabilities.is_floating_point()) {
+    throw RuntimeError(model_label + ": model output is not floating point, expected probabilities");
+  }
+  const auto as_float = probabilities.to(torch::kFloat);
+  const bool valid = as_float.isfinite().all().item<bool>() && as_float.ge(0).all().item<bool>() &&
+                     (as_float.sum(/*dim=*/1) - 1).abs().le(1e-3).all().item<bool>();
+  if (!valid) {
+    throw RuntimeError(model_label + ": model output rows are not probabilities (non-negative, "
+                       "summing to 1); export the model with mnist-train, whose output is softmax");
+  }
+  return as_float;
+}
+
+ConfusionMatrix to_matrix(const at::Tensor& confusion) {
+  const auto counts = confusion.to(torch::kCPU).to(torch::kInt64).contiguous();
+  const auto cells = counts.accessor<int64_t, 2>();
+  ConfusionMatrix matrix(static_cast<size_t>(counts.size(0)));
+  for (int64_t row = 0; row < counts.size(0); ++row) {
+    for (int64_t column = 0; column < counts.size(1); ++column) {
+      matrix[static_cast<size_t>(row)].push_back(cells[row][column]);
+    }
+  }
+  return matrix;
+}
+
+// "mnist_mlp (784-300-100-10)" from the model card, or the file's stem for a model without one.
+std::string model_name(const fs::path& model) {
+  const std::string card_text = read_model_card(model);
+  if (!card_text.empty()) {
+    const json card = json::parse(card_text, nullptr, /*allow_exceptions=*/false);
+    if (card.is_object() && card.contains("name") && card["name"].is_string()) {
+      std::string name = card["name"].get<std::string>();
+      if (card.contains("architecture") && card["architecture"].is_string()) {
+        name += " (" + card["architecture"].get<std::string>() + ")";
+      }
+      return name;
+    }
+  }
+  return model.stem().string();
+}
+
+json metrics_json(const EvaluateOptions& options, const EvaluateSummary& summary,
+                  const EvaluateOutputs& outputs) {
+  const auto& report = summary.report;
+  const auto class_json = [](const ClassMetrics& m) {
+    return json{{"support", m.support}, {"predicted", m.predicted}, {"precision", m.precision},
+                {"recall", m.recall},   {"f1", m.f1}};
+  };
+  json per_class = json::array();
+  for (const auto& m : report.classes) {
+    json row = class_json(m);
+    row["label"] = m.label;
+    per_class.push_back(row);
+  }
+  json pairs = json::array();
+  for (const auto& pair : report.confused_pairs) {
+    pairs.push_back({{"truth", pair.truth}, {"predicted", pair.predicted}, {"count", pair.count}});
+  }
+  return {
+      {"model", {{"path", options.model.string()}, {"name", summary.model_name}}},
+      {"data", {{"dir", options.data_dir.string()}, {"split", options.split},
+                {"limit", options.limit}, {"description", summary.data_name}}},
+      {"count", report.count},
+      {"correct", report.correct},
+      {"accuracy", report.accuracy},
+      {"accuracy_standard_error", report.accuracy_standard_error},
+      {"loss", summary.loss},
+      {"per_class", per_class},
+      {"macro_average", class_json(report.macro_average)},
+      {"weighted_average", class_json(report.weighted_average)},
+      {"most_confused", pairs},
+      {"confusion_matrix", summary.confusion},
+      {"confusion_matrix_row_percentages", row_percentages(summary.confusion)},
+      {"confusion_matrix_layout", "rows = truth, columns = predicted"},
+      {"heatmap", {{"path", outputs.confusion_png.string()},
+                   {"values", options.normalize ? "row percentages" : "counts"},
+                   {"color_scale", options.color_scale}}},
+  };
+}
+
+std::vector<MisclassifiedExample> misclassified_examples(const MnistTensors& data,
+                                                         const at::Tensor& probabilities,
+                                                         int64_t count) {
+  std::vector<MisclassifiedExample> examples;
+  for (const int64_t index : most_confident_mistakes(probabilities, data.labels, count)) {
+    MisclassifiedExample example;
+    example.index = index;
+    example.truth = data.labels[index].item<int64_t>();
+    const auto row = probabilities[index];
+    example.predicted = row.argmax().item<int64_t>();
+    example.probability = row[example.predicted].item<double>();
+    const auto pixels = data.images[index].reshape({-1}).to(torch::kFloat).contiguous();
+    example.pixels.assign(pixels.data_ptr<float>(), pixels.data_ptr<float>() + pixels.numel());
+    examples.push_back(std::move(example));
+  }
+  return examples;
+}
+
+}  // namespace
+
+void validate(const EvaluateOptions& o) {
+  parse_split(o.split);
+  parse_color_scale(o.color_scale);
+  require(!o.model.empty(), "model", "''", "must not be empty");
+  require(!o.data_dir.empty(), "data-dir", "''", "must not be empty");
+  require(o.out.extension() == ".png", "out", o.out.string(), "must be a .png file name");
+  require(o.misclassified >= 0 && o.misclassified <= kMaxMisclassified, "misclassified",
+          std::to_string(o.misclassified),
+          "must be an integer from 0 (none) to " + std::to_string(kMaxMisclassified));
+  require(o.batch_size >= 1 && o.batch_size <= 60000, "batch-size", std::to_string(o.batch_size),
+          "must be an integer from 1 to 60000");
+  require(o.limit >= 0, "limit", std::to_string(o.limit), "must not be negative");
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const EvaluateOptions& o) {
+  return {{"model", o.model.string()},
+          {"data_dir", o.data_dir.string()},
+          {"split", o.split},
+          {"out", o.out.string()},
+          {"normalize", o.normalize ? "true" : "false"},
+          {"color_scale", o.color_scale},
+          {"misclassified", std::to_string(o.misclassified)},
+          {"device", o.device},
+          {"batch_size", std::to_string(o.batch_size)},
+          {"limit", std::to_string(o.limit)}};
+}
+
+EvaluateOutputs::EvaluateOutputs(const EvaluateOptions& options)
+    : confusion_png(options.out),
+      metrics_json(options.out.parent_path() / "metrics.json"),
+      misclassified_png(options.out.parent_path() / "misclassified.png"),
+      train_log(options.model.parent_path() / "train_log.csv"),
+      training_curves_png(options.model.parent_path() / "training_curves.png") {}
+
+EvalResult evaluate_torchscript(torch::jit::Module& module, const std::string& model_label,
+                                const MnistTensors& data, const c10::Device& device,
+                                int64_t batch_size, at::Tensor* probabilities) {
+  module.eval();
+  module.to(device);
+  std::vector<at::Tensor> batches;
+  auto result = evaluate(
+      [&](const at::Tensor& images) {
+        const auto batch = checked_probabilities(module, model_label, images);
+        if (probabilities != nullptr) batches.push_back(batch.to(torch::kCPU));
+        return torch::log(batch.clamp_min(1e-12));
+      },
+      data, device, batch_size);
+  if (probabilities != nullptr) {
+    *probabilities = batches.empty() ? torch::zeros({0, kNumClasses}) : torch::cat(batches);
+  }
+  return result;
+}
+
+std::vector<int64_t> most_confident_mistakes(const at::Tensor& probabilities,
+                                             const at::Tensor& labels, int64_t count) {
+  if (count <= 0 || probabilities.size(0) == 0) return {};
+  const auto [confidence, predicted] = probabilities.to(torch::kCPU).max(/*dim=*/1);
+  const auto wrong = predicted.ne(labels.to(torch::kCPU));
+  const auto ranked = confidence.to(torch::kFloat64).masked_fill(wrong.logical_not(), -1.0);
+  const auto order = std::get<1>(ranked.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
+  const int64_t available = wrong.sum().item<int64_t>();
+  std::vector<int64_t> indices;
+  for (int64_t i = 0; i < std::min(count, available); ++i) indices.push_back(order[i].item<int64_t>());
+  return indices;
+}
+
+EvaluateSummary run_evaluation(const EvaluateOptions& options, const c10::Device& device) {
+  validate(options);
+  const MnistSplit split = parse_split(options.split);
+  const EvaluateOutputs outputs(options);
+  const fs::path out_dir = options.out.parent_path().empty() ? fs::path(".") : options.out.parent_path();
+  ensure_writable_directory(out_dir);
+
+  auto module = load_torchscript(options.model);
+  EvaluateSummary summary;
+  summary.model_name = model_name(options.model);
+  const auto data = load_mnist(options.data_dir, split, options.limit);
+  summary.data_name = "MNIST " + options.split + " set";
+  if (options.limit > 0 && data.size() == options.limit) {
+    summary.data_name = "first " + std::to_string(data.size()) + " of the " + summary.data_name;
+  }
+
+  at::Tensor probabilities;
+  const auto result = evaluate_torchscript(module, options.model.string(), data, device,
+                                           options.batch_size,
+                                           options.misclassified > 0 ? &probabilities : nullptr);
+  summary.loss = result.loss;
+  summary.confusion = to_matrix(result.confusion);
+  summary.report = classification_report(summary.confusion, kConfusedPairsReported);
+
+  HeatmapStyle style;
+  style.title = summary.model_name + ", " + summary.data_name;
+  char subtitle[160];
+  std::snprintf(subtitle, sizeof subtitle,
+                "accuracy %.2f%% +/- %.2f%% (standard error) on %lld images",
+                100 * summary.report.accuracy, 100 * summary.report.accuracy_standard_error,
+                static_cast<long long>(summary.report.count));
+  style.subtitle = subtitle;
+  style.percentages = options.normalize;
+  style.scale = parse_color_scale(options.color_scale);
+  write_confusion_heatmap(outputs.confusion_png, summary.confusion, style);
+  summary.files_written.push_back(outputs.confusion_png);
+
+  if (options.misclassified > 0) {
+    const auto examples = misclassified_examples(data, probabilities, options.misclassified);
+    const std::string title = "The " + std::to_string(examples.size()) +
+                              " most confident mistakes of " + summary.model_name + " on the " +
+                              summary.data_name;
+    write_misclassified_grid(outputs.misclassified_png, examples, title);
+    summary.files_written.push_back(outputs.misclassified_png);
+  }
+
+  if (fs::exists(outputs.train_log)) {
+    try {
+      draw_training_curves(outputs.train_log, outputs.training_curves_png);
+      summary.files_written.push_back(outputs.training_curves_png);
+    } catch (const std::exception& e) {
+      summary.warnings.push_back("training curves not drawn: " + one_line(e.what()));
+    }
+  }
+
+  json metrics = metrics_json(options, summary, outputs);
+  std::vector<std::string> files;
+  for (const auto& file : summary.files_written) files.push_back(file.string());
+  metrics["files"] = files;
+  write_text_atomically(outputs.metrics_json, metrics.dump(2) + "\n");
+  summary.files_written.push_back(outputs.metrics_json);
+  return summary;
+}
+
+}  // namespace mnist

@@ -1,0 +1,137 @@
+// Evaluating TorchScript modules whose answers are known: exact confusion matrix, accuracy and
+// loss; the checks on what a module returns; choosing the most confident mistakes; the options.
+// No MNIST files needed: the images are synthetic and the modules are built here.
+#include <gtest/gtest.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "errors.h"
+#include "evaluate_command.h"
+
+namespace {
+
+// A module that ignores its input and answers 3 with probability 0.55 (0.05 for every other digit).
+torch::jit::Module always_three() {
+  torch::jit::Module module("AlwaysThree");
+  auto answer = torch::full({10}, 0.05);
+  answer[3] = 0.55;
+  module.register_buffer("answer", answer);
+  module.define(R"(
+def forward(self, x: Tensor) -> Tensor:
+    return self.answer.unsqueeze(0).expand(x.size(0), 10).clone()
+)");
+  return module;
+}
+
+torch::jit::Module module_from(const std::string& source) {
+  torch::jit::Module module("Custom");
+  module.define(source);
+  return module;
+}
+
+// Labels 0..9 followed by two more 3s: supports 1 each, 3 for the digit 3.
+mnist::MnistTensors twelve_images() {
+  mnist::MnistTensors data;
+  data.labels = torch::tensor({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 3, 3}, torch::kLong);
+  data.images = torch::rand({12, 1, 28, 28});
+  return data;
+}
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const mnist::RuntimeError& e) {
+    return e.what();
+  } catch (const mnist::UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(EvaluateTorchScript, AModuleThatAlwaysAnswersThreeGivesTheExactMatrix) {
+  auto module = always_three();
+  at::Tensor probabilities;
+  // Batches of 5 over 12 images: the last batch is short.
+  const auto result = mnist::evaluate_torchscript(module, "always3.pt", twelve_images(), torch::kCPU,
+                                                  /*batch_size=*/5, &probabilities);
+  auto expected = torch::zeros({10, 10}, torch::kLong);
+  expected.select(/*dim=*/1, 3).fill_(1);
+  expected[3][3] = 3;
+  EXPECT_TRUE(torch::equal(result.confusion, expected)) << result.confusion;
+  EXPECT_EQ(result.count, 12);
+  EXPECT_DOUBLE_EQ(result.accuracy, 3.0 / 12);
+  EXPECT_NEAR(result.loss, (3 * -std::log(0.55) + 9 * -std::log(0.05)) / 12, 1e-6);
+  ASSERT_EQ(probabilities.sizes(), (std::vector<int64_t>{12, 10}));
+  EXPECT_TRUE(torch::allclose(probabilities[11], always_three().attr("answer").toTensor()));
+}
+
+TEST(EvaluateTorchScript, OutputsOtherThanNBy10ProbabilitiesAreOneLineErrors) {
+  const auto data = twelve_images();
+  const auto run = [&](const std::string& source) {
+    return error_of([&]() {
+      auto module = module_from(source);
+      mnist::evaluate_torchscript(module, "bad.pt", data, torch::kCPU, /*batch_size=*/4);
+    });
+  };
+  EXPECT_EQ(run("def forward(self, x: Tensor) -> Tensor:\n"
+                "    return torch.softmax(x.reshape(x.size(0), 784)[:, :5], 1)\n"),
+            "bad.pt: model output has shape [4, 5] for a batch of 4 images, expected [N,10]");
+  EXPECT_EQ(run("def forward(self, x: Tensor) -> Tensor:\n"
+                "    return torch.full([1, 10], 0.1)\n"),
+            "bad.pt: model output has shape [1, 10] for a batch of 4 images, expected [N,10]");
+  EXPECT_EQ(run("def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:\n"
+                "    return x, x\n"),
+            "bad.pt: model output is a Tuple, expected a tensor [N,10]");
+  // Logits instead of probabilities.
+  EXPECT_NE(run("def forward(self, x: Tensor) -> Tensor:\n"
+                "    return x.reshape(x.size(0), 784)[:, :10] * 3.0 - 1.0\n")
+                .find("bad.pt: model output rows are not probabilities"),
+            std::string::npos);
+  const std::string failing = run("def forward(self, x: Tensor) -> Tensor:\n"
+                                  "    return x.reshape(x.size(0), 7)\n");
+  EXPECT_EQ(failing.rfind("bad.pt: running the model on images [N,1,28,28] failed: ", 0), 0u) << failing;
+  EXPECT_EQ(failing.find('\n'), std::string::npos) << failing;
+}
+
+TEST(EvaluateTorchScript, MostConfidentMistakesComeFirst) {
+  const auto probabilities = torch::tensor({{0.9, 0.1, 0.0},   // label 0: right
+                                            {0.1, 0.3, 0.6},   // label 1: wrong, 0.6
+                                            {0.8, 0.1, 0.1},   // label 2: wrong, 0.8
+                                            {0.2, 0.6, 0.2},   // label 0: wrong, 0.6
+                                            {0.0, 0.0, 1.0}}); // label 2: right
+  const auto labels = torch::tensor({0, 1, 2, 0, 2}, torch::kLong);
+  EXPECT_EQ(mnist::most_confident_mistakes(probabilities, labels, 10), (std::vector<int64_t>{2, 1, 3}));
+  EXPECT_EQ(mnist::most_confident_mistakes(probabilities, labels, 2), (std::vector<int64_t>{2, 1}));
+  EXPECT_TRUE(mnist::most_confident_mistakes(probabilities, labels, 0).empty());
+  EXPECT_TRUE(mnist::most_confident_mistakes(probabilities.slice(0, 0, 1), labels.slice(0, 0, 1), 5).empty());
+}
+
+TEST(EvaluateOptions, OutOfRangeValuesNameTheOption) {
+  const auto check = [](const std::function<void(mnist::EvaluateOptions&)>& change,
+                        const std::string& message) {
+    mnist::EvaluateOptions options;
+    change(options);
+    EXPECT_EQ(error_of([&]() { mnist::validate(options); }), message);
+  };
+  check([](auto& o) { o.split = "validation"; }, "--split validation: must be test or train");
+  check([](auto& o) { o.out = "models/confusion.jpg"; }, "--out models/confusion.jpg: must be a .png file name");
+  check([](auto& o) { o.misclassified = -1; }, "--misclassified -1: must be an integer from 0 (none) to 500");
+  check([](auto& o) { o.batch_size = 0; }, "--batch-size 0: must be an integer from 1 to 60000");
+  check([](auto& o) { o.limit = -5; }, "--limit -5: must not be negative");
+  check([](auto& o) { o.color_scale = "cubic"; }, "--color-scale cubic: must be log or linear");
+  check([](auto&) {}, "(no error)");
+}
+
+TEST(EvaluateOptions, DescribeListsEveryOption) {
+  const auto pairs = mnist::describe(mnist::EvaluateOptions{});
+  std::string keys;
+  for (const auto& [key, value] : pairs) keys += key + "=" + value + "\n";
+  EXPECT_EQ(keys,
+            "model=models/mnist_mlp.pt\ndata_dir=data/mnist\nsplit=test\nout=models/confusion.png\n"
+            "normalize=false\ncolor_scale=log\nmisclassified=0\ndevice=auto\nbatch_size=1000\n"
+            "limit=0\n");
+}
