@@ -65,32 +65,34 @@ std::string tick_label(double value, bool percentages, double spacing) {
   return text;
 }
 
-// Colour-bar ticks: round values, no two labels closer than kMinTickSpacing pixels.
+// Colour-bar ticks: round values and the top of the scale (the largest cell, for counts), no
+// two labels closer than kMinTickSpacing pixels.
 std::vector<std::pair<double, std::string>> colorbar_ticks(const ValueScale& values,
                                                            bool percentages, int bar_height) {
-  std::vector<std::pair<double, std::string>> ticks;
+  std::vector<double> candidates;
   if (values.scale == ColorScale::kLinear) {
-    const auto positions = plot::nice_ticks(0, values.max, 6);
-    const double spacing = positions.size() > 1 ? positions[1] - positions[0] : 1;
-    for (const double value : positions) {
-      if (value <= values.max * (1 + 1e-9)) {
-        ticks.emplace_back(value, tick_label(value, percentages, spacing));
-      }
-    }
-    return ticks;
-  }
-  ticks.emplace_back(0.0, tick_label(0, percentages, 0));
-  double last_position = 0;
-  for (double decade = values.unit; decade <= values.max * (1 + 1e-9); decade *= 10) {
-    for (const double factor : {1.0, 2.0, 5.0}) {
-      const double value = decade * factor;
-      if (value > values.max * (1 + 1e-9)) break;
-      const double position = values.position(value);
-      if ((position - last_position) * bar_height < kMinTickSpacing) continue;
-      ticks.emplace_back(value, tick_label(value, percentages, 0));
-      last_position = position;
+    candidates = plot::nice_ticks(0, values.max, 6);
+  } else {
+    candidates.push_back(0);
+    for (double decade = values.unit; decade <= values.max * (1 + 1e-9); decade *= 10) {
+      for (const double factor : {1.0, 2.0, 5.0}) candidates.push_back(decade * factor);
     }
   }
+  const double spacing = values.scale == ColorScale::kLinear && candidates.size() > 1
+                             ? candidates[1] - candidates[0]
+                             : 0;
+  const double top_position = values.position(values.max);
+  std::vector<std::pair<double, std::string>> ticks;
+  double last_position = -1;
+  for (const double value : candidates) {
+    const double position = values.position(value);
+    if (position > 1 + 1e-9) break;
+    if (last_position >= 0 && (position - last_position) * bar_height < kMinTickSpacing) continue;
+    if ((top_position - position) * bar_height < kMinTickSpacing) continue;
+    ticks.emplace_back(value, tick_label(value, percentages, spacing));
+    last_position = position;
+  }
+  ticks.emplace_back(values.max, tick_label(values.max, percentages, spacing));
   return ticks;
 }
 

@@ -65,6 +65,9 @@ at::Tensor checked_probabilities(torch::jit::Module& module, const std::string& 
   } catch (const c10::Error& e) {
     throw RuntimeError(model_label + ": running the model on images [N,1,28,28] failed: " +
                        last_line(e.what_without_backtrace()));
+  } catch (const std::exception& e) {  // the interpreter's own errors are not c10::Errors
+    throw RuntimeError(model_label + ": running the model on images [N,1,28,28] failed: " +
+                       last_line(e.what()));
   }
   if (!output.isTensor()) {
     throw RuntimeError(model_label + ": model output is a " + output.tagKind() +
@@ -122,15 +125,17 @@ json metrics_json(const EvaluateOptions& options, const EvaluateSummary& summary
                   const EvaluateOutputs& outputs) {
   const auto& report = summary.report;
   const auto class_json = [](const ClassMetrics& m) {
-    return json{{"support", m.support}, {"predicted", m.predicted}, {"precision", m.precision},
-                {"recall", m.recall},   {"f1", m.f1}};
+    json row;
+    if (m.label >= 0) row["label"] = m.label;
+    row["support"] = m.support;
+    row["predicted"] = m.predicted;
+    row["precision"] = m.precision;
+    row["recall"] = m.recall;
+    row["f1"] = m.f1;
+    return row;
   };
   json per_class = json::array();
-  for (const auto& m : report.classes) {
-    json row = class_json(m);
-    row["label"] = m.label;
-    per_class.push_back(row);
-  }
+  for (const auto& m : report.classes) per_class.push_back(class_json(m));
   json pairs = json::array();
   for (const auto& pair : report.confused_pairs) {
     pairs.push_back({{"truth", pair.truth}, {"predicted", pair.predicted}, {"count", pair.count}});
