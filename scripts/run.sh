@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's main command: install, fetch MNIST, build, train the default model, evaluate it.
+# The README's main command: install, fetch MNIST, build, train the default model, evaluate it
+# (models/confusion.png, metrics.json, misclassified.png, training_curves.png).
 # A second run skips what is done: training resumes from models/checkpoint.pt, and when all
 # epochs are done it only re-exports. Extra arguments go to mnist-train.
 set -euo pipefail
@@ -12,3 +13,4 @@ if [ -f models/checkpoint.pt ]; then
   resume=(--resume)
 fi
 build/app/mnist-train "${resume[@]}" "$@"
+build/app/mnist-evaluate --misclassified 24
