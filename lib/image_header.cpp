@@ -82,6 +82,25 @@ ImageHeader jpeg_header(const ByteReader& in) {
   }
 }
 
+// The offset just past the start-of-scan segment header of the main image, or 0 when the walk
+// through the segments breaks down first.
+size_t jpeg_scan_start(const ByteReader& in) {
+  size_t at = 2;
+  while (at + 4 <= in.size()) {
+    if (in.u8(at) != 0xFF) return 0;
+    while (at < in.size() && in.u8(at) == 0xFF) ++at;
+    if (at + 3 > in.size()) return 0;
+    const uint8_t marker = in.u8(at++);
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;
+    if (marker == 0xD9) return 0;
+    const uint32_t length = in.be16(at);
+    if (length < 2) return 0;
+    if (marker == 0xDA) return at + length;
+    at += length;
+  }
+  return 0;
+}
+
 ImageHeader bmp_header(const ByteReader& in) {
   const uint32_t dib_size = in.le32(14);
   if (dib_size == 12) return {in.format(), in.le16(18), in.le16(20)};  // OS/2 BITMAPCOREHEADER
@@ -184,7 +203,9 @@ ImageHeader webp_header(const ByteReader& in) {
            in.u8(15) == fourcc[3];
   };
   if (chunk("VP8 ")) {  // lossy: 14-bit sizes after the key frame start code
-    if (in.u8(23) != 0x9D || in.u8(24) != 0x01 || in.u8(25) != 0x2A) in.malformed("no VP8 start code");
+    if (in.u8(23) != 0x9D || in.u8(24) != 0x01 || in.u8(25) != 0x2A) {
+      in.malformed("no VP8 start code");
+    }
     return {in.format(), in.le16(26) & 0x3FFF, in.le16(28) & 0x3FFF};
   }
   if (chunk("VP8L")) {  // lossless: 14-bit sizes minus one, packed
@@ -193,7 +214,8 @@ ImageHeader webp_header(const ByteReader& in) {
     return {in.format(), (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1};
   }
   if (chunk("VP8X")) {  // extended: 24-bit canvas sizes minus one
-    return {in.format(), static_cast<int64_t>(in.le24(24)) + 1, static_cast<int64_t>(in.le24(27)) + 1};
+    return {in.format(), static_cast<int64_t>(in.le24(24)) + 1,
+            static_cast<int64_t>(in.le24(27)) + 1};
   }
   in.malformed("unknown first chunk");
 }
@@ -217,19 +239,52 @@ ImageHeader read_image_header(const std::vector<uint8_t>& encoded) {
     header = netpbm_header(ByteReader(b, "PFM"), /*pam=*/false);
   } else if (starts_with(b, "II*\0", 4) || starts_with(b, "MM\0*", 4)) {
     header = tiff_header(ByteReader(b, "TIFF"), /*little_endian=*/b[0] == 'I');
-  } else if (starts_with(b, "RIFF", 4) && b.size() >= 12 && std::memcmp(b.data() + 8, "WEBP", 4) == 0) {
+  } else if (starts_with(b, "RIFF", 4) && b.size() >= 12 &&
+             std::memcmp(b.data() + 8, "WEBP", 4) == 0) {
     header = webp_header(ByteReader(b, "WebP"));
   } else if (starts_with(b, "\x59\xA6\x6A\x95", 4)) {
     const ByteReader in(b, "Sun raster");
     header = {in.format(), in.be32(4), in.be32(8)};
   } else {
-    throw RuntimeError(std::string("not an image in a supported format (") + kSupportedFormats + ")");
+    // Formats OpenCV may read but whose size is not checked here, named so the message can say
+    // what to do; everything else is simply not an image.
+    struct Refused {
+      const char* signature;
+      size_t length;
+      const char* name;
+    };
+    static const Refused kRefused[] = {{"\0\0\0\x0CjP  \r\n\x87\n", 12, "JPEG 2000"},
+                                       {"\xFF\x4F\xFF\x51", 4, "JPEG 2000"},
+                                       {"\x76\x2F\x31\x01", 4, "OpenEXR"},
+                                       {"#?RADIANCE", 10, "Radiance HDR"},
+                                       {"#?RGBE", 6, "Radiance HDR"},
+                                       {"GIF8", 4, "GIF"}};
+    for (const auto& refused : kRefused) {
+      if (starts_with(b, refused.signature, refused.length)) {
+        throw RuntimeError(std::string(refused.name) + " images are not accepted; convert it to " +
+                           "PNG (accepted: " + kSupportedFormats + ")");
+      }
+    }
+    throw RuntimeError(std::string("not an image in a supported format (") + kSupportedFormats +
+                       ")");
   }
   if (header.width <= 0 || header.height <= 0) {
     throw RuntimeError(header.format + " image has no pixels (" + std::to_string(header.width) +
                        "x" + std::to_string(header.height) + ")");
   }
   return header;
+}
+
+bool jpeg_is_complete(const std::vector<uint8_t>& encoded) {
+  const ByteReader in(encoded, "JPEG");
+  const size_t scan = jpeg_scan_start(in);
+  if (scan == 0) return false;
+  // Inside entropy-coded data every 0xFF is followed by 0x00 or a restart marker, so the first
+  // FF D9 after the scan header is the end-of-image marker.
+  for (size_t at = scan; at + 1 < encoded.size(); ++at) {
+    if (encoded[at] == 0xFF && encoded[at + 1] == 0xD9) return true;
+  }
+  return false;
 }
 
 ImageHeader check_image_header(const std::vector<uint8_t>& encoded) {

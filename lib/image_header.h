@@ -33,4 +33,8 @@ ImageHeader read_image_header(const std::vector<uint8_t>& encoded);
 // large the image is and what the limit is.
 ImageHeader check_image_header(const std::vector<uint8_t>& encoded);
 
+// Whether a JPEG reaches its end-of-image marker after the main image's data. Decoders accept
+// a truncated JPEG without complaint and paint the missing part grey.
+bool jpeg_is_complete(const std::vector<uint8_t>& encoded);
+
 }  // namespace mnist

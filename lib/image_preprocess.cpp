@@ -1,16 +1,22 @@
 // MNIST-style preparation of digit images; see image_preprocess.h for the steps.
 //
-// All work happens on one float image in [0, 1]. Thresholds come from the image itself (its
-// border statistics), never from fixed constants, so a clean drawing, MNIST itself and a noisy
-// photo each get the treatment their background calls for: on a clean background nothing but
-// exact zeros counts as background, and nothing faint is thrown away.
+// All work happens on one float image in [0, 1]. What counts as background comes from the image
+// itself (the statistics of its border), so a clean drawing, MNIST itself and a noisy photo each
+// get the treatment their background calls for: on a clean background nothing but the exact
+// background level is removed, and nothing faint is thrown away.
 #include "image_preprocess.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
+#include <system_error>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -36,44 +42,117 @@ constexpr double kSpeckFraction = 1e-4;
 // ---------------------------------------------------------------------------------------------
 // Decoding to grayscale on white
 
+// libpng, libjpeg and OpenCV report bad data by printing to standard error, which would break
+// the one-line-per-file errors of the CLI. While an image decodes, file descriptor 2 points at an
+// anonymous temporary file instead, and what was printed becomes part of our message.
+class StandardErrorCapture {
+ public:
+  StandardErrorCapture() {
+    std::cerr.flush();
+    std::fflush(stderr);
+    file_ = std::tmpfile();
+    if (file_ == nullptr) return;  // no capture: the messages go where they always went
+    saved_ = ::dup(STDERR_FILENO);
+    if (saved_ < 0 || ::dup2(::fileno(file_), STDERR_FILENO) < 0) restore();
+  }
+  ~StandardErrorCapture() {
+    restore();
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  StandardErrorCapture(const StandardErrorCapture&) = delete;
+  StandardErrorCapture& operator=(const StandardErrorCapture&) = delete;
+
+  // Ends the capture and returns the first line printed, if any.
+  std::string finish() {
+    restore();
+    if (file_ == nullptr) return "";
+    std::rewind(file_);
+    char line[512] = {};
+    while (std::fgets(line, sizeof line, file_) != nullptr) {
+      std::string text = one_line(line);
+      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+        text.pop_back();
+      }
+      if (!text.empty()) return text;
+    }
+    return "";
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::cerr.flush();
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+
+  std::FILE* file_ = nullptr;
+  int saved_ = -1;
+};
+
 cv::Mat decode(const std::vector<uint8_t>& encoded, const ImageHeader& header) {
   // JPEG has no alpha; reading it as grayscale also applies its EXIF orientation, which the
   // unchanged mode (needed for alpha elsewhere) would skip.
-  const int flags = header.format == "JPEG" ? cv::IMREAD_GRAYSCALE : cv::IMREAD_UNCHANGED;
+  // Sun raster has no alpha either, and OpenCV 4.6 reads its 8-bit grey files as all black
+  // unless asked for colour.
+  int flags = cv::IMREAD_UNCHANGED;
+  if (header.format == "JPEG") flags = cv::IMREAD_GRAYSCALE;
+  if (header.format == "Sun raster") flags = cv::IMREAD_COLOR;
+  const std::string failure = "cannot decode the " + header.format + " data";
+  if (header.format == "JPEG" && !jpeg_is_complete(encoded)) {
+    throw RuntimeError(failure + ": it ends before the end-of-image marker (truncated file)");
+  }
   cv::Mat image;
+  StandardErrorCapture capture;
   try {
     image = cv::imdecode(encoded, flags);
   } catch (const cv::Exception& e) {
-    throw RuntimeError("cannot decode the " + header.format + " data: " + one_line(e.what()));
+    capture.finish();
+    throw RuntimeError(failure + ": " + one_line(e.what()));
   }
+  const std::string complaint = capture.finish();
   if (image.empty()) {
-    throw RuntimeError("cannot decode the " + header.format +
-                       " data (corrupt or truncated file, or a variant OpenCV does not read)");
+    throw RuntimeError(failure + " (" +
+                       (complaint.empty() ? "corrupt or truncated file" : complaint) + ")");
   }
   return image;
 }
 
 // One channel of float luminance in [0, 1], transparent parts showing white paper.
 cv::Mat to_gray_on_white(const cv::Mat& image) {
-  double scale = 1.0;
+  cv::Mat values;
   switch (image.depth()) {
-    case CV_8U: scale = 1.0 / 255.0; break;
-    case CV_16U: scale = 1.0 / 65535.0; break;
+    case CV_8U: {
+      // byte / 255.0f exactly, as the MNIST loader computes it, so MNIST's own images come out
+      // bit for bit as the model saw them in training.
+      static const cv::Mat kByteToUnit = [] {
+        cv::Mat table(1, 256, CV_32F);
+        for (int i = 0; i < 256; ++i) table.at<float>(i) = static_cast<float>(i) / 255.0f;
+        return table;
+      }();
+      cv::LUT(image, kByteToUnit, values);
+      break;
+    }
+    case CV_16U:
+      image.convertTo(values, CV_32F, 1.0 / 65535.0);
+      break;
     case CV_32F:
-    case CV_64F: break;
+    case CV_64F:
+      image.convertTo(values, CV_32F);
+      cv::patchNaNs(values, 0.0);
+      values = cv::min(cv::max(values, 0.0), 1.0);
+      break;
     default:
       throw RuntimeError("unsupported pixel type (signed integers); save the image as 8-bit PNG");
-  }
-  cv::Mat values;
-  image.convertTo(values, CV_32F, scale);
-  if (image.depth() == CV_32F || image.depth() == CV_64F) {
-    cv::patchNaNs(values, 0.0);
-    values = cv::min(cv::max(values, 0.0), 1.0);
   }
   cv::Mat gray;
   cv::Mat alpha;
   switch (values.channels()) {
-    case 1: gray = values; break;
+    case 1:
+      gray = values;
+      break;
     case 2: {
       std::vector<cv::Mat> planes;
       cv::split(values, planes);
@@ -81,14 +160,17 @@ cv::Mat to_gray_on_white(const cv::Mat& image) {
       alpha = planes[1];
       break;
     }
-    case 3: cv::cvtColor(values, gray, cv::COLOR_BGR2GRAY); break;
+    case 3:
+      cv::cvtColor(values, gray, cv::COLOR_BGR2GRAY);
+      break;
     case 4: {
       cv::cvtColor(values, gray, cv::COLOR_BGRA2GRAY);
       cv::extractChannel(values, alpha, 3);
       break;
     }
     default:
-      throw RuntimeError(std::to_string(values.channels()) + " channels per pixel; expected 1 to 4");
+      throw RuntimeError(std::to_string(values.channels()) +
+                         " channels per pixel; expected 1 to 4");
   }
   if (!alpha.empty()) gray = gray.mul(alpha) + (1.0 - alpha);
   return gray;
@@ -185,9 +267,21 @@ void clear_specks(cv::Mat& ink) {
 // ---------------------------------------------------------------------------------------------
 // Geometry
 
+// Summed by hand: cv::moments takes a float matrix of two columns (a thin "1") for a list of
+// points and returns the moments of a polygon.
 cv::Point2d centre_of_mass(const cv::Mat& ink) {
-  const cv::Moments m = cv::moments(ink);
-  return {m.m10 / m.m00, m.m01 / m.m00};
+  double mass = 0;
+  double x = 0;
+  double y = 0;
+  for (int r = 0; r < ink.rows; ++r) {
+    const float* row = ink.ptr<float>(r);
+    for (int c = 0; c < ink.cols; ++c) {
+      mass += row[c];
+      x += static_cast<double>(row[c]) * c;
+      y += static_cast<double>(row[c]) * r;
+    }
+  }
+  return {x / mass, y / mass};
 }
 
 // The whole-pixel shift that brings `position` nearest to kDigitCentre. Exact halves round
@@ -199,7 +293,9 @@ int shift_towards_centre(double position) {
 }
 
 bool has_mnist_layout(const cv::Mat& gray, const Ink& ink, const cv::Rect& box) {
-  if (gray.rows != kSide || gray.cols != kSide || ink.inverted || !ink.clean_background) return false;
+  if (gray.rows != kSide || gray.cols != kSide || ink.inverted || !ink.clean_background) {
+    return false;
+  }
   if (box.width > kDigitBox || box.height > kDigitBox) return false;
   const cv::Point2d centre = centre_of_mass(ink.image);
   return std::abs(centre.x - kDigitCentre) <= 1.0 && std::abs(centre.y - kDigitCentre) <= 1.0;
@@ -242,6 +338,9 @@ std::vector<float> to_vector(const cv::Mat& field) {
 std::vector<uint8_t> read_bytes(const fs::path& path) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    throw RuntimeError("cannot access: " + ec.message());
+  }
   if (!fs::exists(status)) throw RuntimeError("no such file");
   if (fs::is_directory(status)) throw RuntimeError("is a directory, not an image");
   if (!fs::is_regular_file(status)) throw RuntimeError("not a regular file");
@@ -302,7 +401,9 @@ void write_digit_png(const fs::path& path, const std::vector<float>& pixels) {
   }
   write_atomically(path, [&](const fs::path& temp_path) {
     std::ofstream out(temp_path, std::ios::binary | std::ios::trunc);
-    if (!out) throw RuntimeError(path.string() + ": cannot open for writing: " + std::strerror(errno));
+    if (!out) {
+      throw RuntimeError(path.string() + ": cannot open for writing: " + std::strerror(errno));
+    }
     out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
     out.flush();
     if (!out) throw RuntimeError(path.string() + ": write failed (disk full?)");

@@ -3,13 +3,15 @@
 //   1. grayscale, with any alpha channel composited on white;
 //   2. white ink on black: inverted when the border (the background) is the light side of the
 //      image; the background level, and its noise seen at the border, is subtracted;
-//   3. cropped to the bounding box of the ink (noise specks far smaller than the image ignored);
+//   3. cropped to the bounding box of the ink (specks under 1/10000 of the image ignored);
 //   4. scaled, keeping the aspect ratio, so that the longer side is 20 px (area interpolation),
 //      and stretched so that the brightest ink is 1;
 //   5. placed in a 28x28 field with its centre of mass at the centre, to the nearest pixel.
 // An image that already has MNIST's layout (28x28, clean black background, ink within 20x20,
-// centre of mass within 1 px of the centre) is used exactly as it is: MNIST's own images pass
-// through unchanged. Works on encoded bytes with OpenCV; no LibTorch here.
+// centre of mass within 1 px of the centre) is used exactly as it is, so that MNIST's own images
+// pass through unchanged: MNIST's preparation does not quite repeat itself (a few of its digits
+// are 19 px tall, and rescaling them would change them). Works on encoded bytes with OpenCV; no
+// LibTorch here.
 // Not for: running the model (predict_command.h).
 #pragma once
 
@@ -40,6 +42,9 @@ struct PreparedDigit {
 // Decodes an encoded image (PNG, JPEG, BMP, PGM, ...; see image_header.h), after refusing it from
 // its header alone when it is above kMaxImagePixels, and prepares it. Throws RuntimeError with a
 // one-line message without a file name: not an image, truncated, too large, undecodable, blank.
+// Decoder libraries print their complaints to standard error; while an image decodes, file
+// descriptor 2 is pointed at a temporary file so that those complaints end up in the message
+// instead. Do not call it while other threads write to standard error.
 PreparedDigit prepare_digit(const std::vector<uint8_t>& encoded);
 
 // Reads the file (refusing one above kMaxImageFileBytes) and calls prepare_digit. Every

@@ -18,7 +18,7 @@
 
 namespace mnist {
 namespace fs = std::filesystem;
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keys in the order written: "file" first
 
 namespace {
 
@@ -27,7 +27,8 @@ fs::path preprocessed_path(const fs::path& directory, const fs::path& image,
                            std::map<std::string, int>& stems_used) {
   const std::string stem = image.stem().string();
   const int uses = ++stems_used[stem];
-  const std::string suffix = "-" + std::to_string(kFieldSide) + "x" + std::to_string(kFieldSide) + ".png";
+  const std::string suffix =
+      "-" + std::to_string(kFieldSide) + "x" + std::to_string(kFieldSide) + ".png";
   return directory / (uses == 1 ? stem + suffix : stem + "-" + std::to_string(uses) + suffix);
 }
 
@@ -56,9 +57,8 @@ at::Tensor classify(torch::jit::Module& model, const fs::path& model_path,
                        " images, expected [" + std::to_string(count) +
                        ", 10]; use a model exported by mnist-train");
   }
-  const bool are_probabilities =
-      probabilities.min().item<double>() >= 0 &&
-      (probabilities.sum(1) - 1).abs().max().item<double>() < 1e-3;
+  const bool are_probabilities = probabilities.min().item<double>() >= 0 &&
+                                 (probabilities.sum(1) - 1).abs().max().item<double>() < 1e-3;
   if (!are_probabilities) {
     throw RuntimeError(model_path.string() +
                        ": the model's outputs are not probabilities (rows must sum to 1); use a "
@@ -71,7 +71,8 @@ void fill_prediction(ImagePrediction& prediction, const double* row) {
   prediction.probabilities.assign(row, row + kNumClasses);
   std::vector<int64_t> order(static_cast<size_t>(kNumClasses));
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return row[a] > row[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return row[a] > row[b]; });
   for (int64_t k = 0; k < kTopCount; ++k) {
     const int64_t digit = order[static_cast<size_t>(k)];
     prediction.top.push_back({digit, row[digit]});
@@ -117,23 +118,25 @@ PredictionReport run_prediction(const PredictOptions& options, const c10::Device
   std::vector<size_t> field_owner;  // index into report.images
   std::map<std::string, int> stems_used;
   for (const auto& file : options.images) {
-    ImagePrediction prediction;
+    ImagePrediction& prediction = report.images.emplace_back();
     prediction.file = file;
+    PreparedDigit digit;
     try {
-      PreparedDigit digit = prepare_digit_file(file);
-      prediction.inverted = digit.inverted;
-      prediction.already_mnist = digit.already_mnist;
-      if (!options.save_preprocessed.empty()) {
-        prediction.preprocessed = preprocessed_path(options.save_preprocessed, file, stems_used);
-        write_digit_png(prediction.preprocessed, digit.pixels);
-      }
-      fields.push_back(std::move(digit.pixels));
-      field_owner.push_back(report.images.size());
+      digit = prepare_digit_file(file);
     } catch (const RuntimeError& e) {
       prediction.error = one_line(e.what());
       ++report.failed;
+      continue;
     }
-    report.images.push_back(std::move(prediction));
+    prediction.inverted = digit.inverted;
+    prediction.already_mnist = digit.already_mnist;
+    // A failed write is the output's fault, not the image's: it ends the run.
+    if (!options.save_preprocessed.empty()) {
+      prediction.preprocessed = preprocessed_path(options.save_preprocessed, file, stems_used);
+      write_digit_png(prediction.preprocessed, digit.pixels);
+    }
+    fields.push_back(std::move(digit.pixels));
+    field_owner.push_back(report.images.size() - 1);
   }
   if (fields.empty()) return report;
 
@@ -174,18 +177,21 @@ std::string format_predictions_json(const PredictOptions& options, const Predict
       entry["probabilities"] = prediction.probabilities;
       entry["inverted"] = prediction.inverted;
       entry["already_mnist"] = prediction.already_mnist;
-      if (!prediction.preprocessed.empty()) entry["preprocessed"] = prediction.preprocessed.string();
+      if (!prediction.preprocessed.empty()) {
+        entry["preprocessed"] = prediction.preprocessed.string();
+      }
     }
     images.push_back(entry);
   }
   json options_json = json::object();
   for (const auto& [key, value] : describe(options)) options_json[key] = value;
   const auto count = static_cast<int64_t>(report.images.size());
-  return json{{"options", options_json},
-              {"classified", count - report.failed},
-              {"failed", report.failed},
-              {"images", images}}
-      .dump(2, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace);  // file names need not be UTF-8
+  const json report_json = {{"options", options_json},
+                            {"classified", count - report.failed},
+                            {"failed", report.failed},
+                            {"images", images}};
+  // File names need not be UTF-8; undecodable bytes become U+FFFD rather than an exception.
+  return report_json.dump(2, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace);
 }
 
 }  // namespace mnist

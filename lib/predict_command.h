@@ -44,10 +44,10 @@ struct ImagePrediction {
   std::string error;  // one line starting with the file name; empty when classified
   int64_t digit = -1;
   double probability = 0;
-  std::vector<ClassProbability> top;  // kTopCount entries, most probable first
-  std::vector<double> probabilities;  // all 10 classes
-  bool inverted = false;              // dark ink on a light background was turned around
-  bool already_mnist = false;         // the image had MNIST's layout and was used unchanged
+  std::vector<ClassProbability> top;   // kTopCount entries, most probable first
+  std::vector<double> probabilities;   // all 10 classes
+  bool inverted = false;               // dark ink on a light background was turned around
+  bool already_mnist = false;          // the image had MNIST's layout and was used unchanged
   std::filesystem::path preprocessed;  // the 28x28 PNG written for --save-preprocessed
   bool ok() const { return error.empty(); }
 };
@@ -59,7 +59,9 @@ struct PredictionReport {
 
 // Loads the model (RuntimeError naming it when that fails, before any image is read), prepares
 // every image, writes the prepared inputs when asked, and classifies them in one forward pass.
-// A file that cannot be prepared gets its error in its ImagePrediction; the rest go on.
+// A file that cannot be prepared gets its error in its ImagePrediction; the rest go on. Failing
+// to write a prepared input, or a model that does not return [N, 10] probabilities, throws
+// RuntimeError.
 PredictionReport run_prediction(const PredictOptions& options, const c10::Device& device);
 
 // "digit.png: 7 (p=0.9981)  top 3: 7 0.9981, 1 0.0012, 9 0.0003" for a classified image.
