@@ -286,7 +286,9 @@ TEST(PredictCli, ManyFilesGoThroughTheModelInOneBatch) {
   }
   const auto run = run_predict(arguments);
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  for (const auto& image : json::parse(run.out)["images"]) EXPECT_EQ(image["digit"], 3);
+  const json results = json::parse(run.out);  // named: a range-for over a temporary's member dangles
+  ASSERT_EQ(results["images"].size(), 3u);
+  for (const auto& image : results["images"]) EXPECT_EQ(image["digit"], 3);
 }
 
 TEST(PredictCli, SavePreprocessedWritesWhatTheModelSaw) {
