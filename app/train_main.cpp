@@ -1,13 +1,17 @@
 // mnist-train: trains the MNIST MLP and exports it (TorchScript and Keras HDF5).
-// Parses options, prints them, calls the library, maps failures to exit codes.
+// Parses options, prints them, calls the library, maps failures to exit codes; SIGINT or
+// SIGTERM stops it after the current step with a checkpoint, exiting 130 or 143.
 #include <cxxopts.hpp>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli_errors.h"
 #include "device.h"
 #include "option_values.h"
 #include "progress_display.h"
 #include "runtime_info.h"
+#include "stop_signals.h"
 #include "train_command.h"
 
 namespace {
@@ -62,6 +66,7 @@ mnist::TrainOptions parse_options(int argc, char** argv, bool& help_shown) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mnist::install_stop_signal_handlers();
   return mnist::run_cli("mnist-train", [&]() {
     bool help_shown = false;
     const auto options = parse_options(argc, argv, help_shown);
@@ -75,7 +80,14 @@ int main(int argc, char** argv) {
               << "blas=" << mnist::describe_blas() << std::endl;
 
     mnist::ProgressDisplay progress(std::cout, mnist::stdout_is_terminal());
-    const auto summary = mnist::run_training(options, device, progress);
+    const auto summary = mnist::run_training(options, device, progress, mnist::stop_requested);
+    if (summary.interrupted) {
+      if (mnist::stdout_is_terminal()) std::cout << std::endl;  // ends the live progress line
+      const std::vector<std::string> command_line(argv, argv + argc);
+      std::cerr << "mnist-train: " << mnist::describe_interruption(*summary.interrupted, command_line)
+                << std::endl;
+      return 128 + mnist::stop_signal();
+    }
 
     std::printf("done: %lld epochs in this run, train accuracy %.4f, test accuracy %.4f, "
                 "%.1f s wall, %.0f samples/s\n",

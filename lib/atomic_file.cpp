@@ -75,10 +75,14 @@ void write_text_atomically(const fs::path& final_path, const std::string& text) 
     if (!out) {
       throw RuntimeError(final_path.string() + ": cannot open for writing: " + std::strerror(errno));
     }
+    errno = 0;
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     out.flush();
     if (!out) {
-      throw RuntimeError(final_path.string() + ": write failed (disk full?)");
+      const int saved_errno = errno;
+      throw RuntimeError(final_path.string() + ": write failed (" +
+                         (saved_errno != 0 ? std::string(std::strerror(saved_errno)) + "; " : "") +
+                         "disk full?)");
     }
   });
 }

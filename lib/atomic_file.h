@@ -15,7 +15,10 @@ namespace mnist {
 void write_atomically(const std::filesystem::path& final_path,
                       const std::function<void(const std::filesystem::path& temp_path)>& write_to);
 
-// Writes text through write_atomically, checking every stream operation.
+// Writes text, or any bytes (the file is opened in binary mode), through write_atomically,
+// checking every stream operation. Also the way to write LibTorch archives: serialise them into
+// memory first, because LibTorch's own file writing aborts the process when a write fails part
+// of the way (a full disk) and does not check its last write at all.
 void write_text_atomically(const std::filesystem::path& final_path, const std::string& text);
 
 // Fails with a RuntimeError naming the directory when files cannot be created in it

@@ -64,14 +64,15 @@ void export_torchscript(const torch::nn::Sequential& model, const fs::path& path
                         const std::string& model_card_json) {
   const auto script = to_torchscript(model);
   const torch::jit::ExtraFilesMap extra_files{{kModelCardName, model_card_json}};
-  write_atomically(path, [&](const fs::path& temp_path) {
-    try {
-      script.save(temp_path.string(), extra_files);
-    } catch (const c10::Error& e) {
-      throw RuntimeError(path.string() + ": cannot write TorchScript: " +
-                         one_line(e.what_without_backtrace()));
-    }
-  });
+  // Serialised in memory, then written by us: see write_text_atomically.
+  std::ostringstream bytes;
+  try {
+    script.save(bytes, extra_files);
+  } catch (const c10::Error& e) {
+    throw RuntimeError(path.string() + ": cannot write TorchScript: " +
+                       one_line(e.what_without_backtrace()));
+  }
+  write_text_atomically(path, bytes.str());
 }
 
 torch::jit::Module load_torchscript(const fs::path& path) {

@@ -17,6 +17,7 @@
 #include "runtime_info.h"
 #include "torchscript_export.h"
 #include "train_log.h"
+#include "training_curves.h"
 #include "trainer.h"
 
 namespace mnist {
@@ -112,6 +113,23 @@ std::vector<EpochReport> resume_history(const TrainOptions& options, const fs::p
   return history;
 }
 
+json checkpoint_metadata(const TrainOptions& options, const std::vector<EpochReport>& history) {
+  json rows = json::array();
+  for (const auto& row : history) rows.push_back(to_json(row));
+  return {{"identity", resume_identity(options)}, {"history", rows}};
+}
+
+// An argument as a POSIX shell reads it back: bare when that is safe, single-quoted otherwise.
+std::string shell_quoted(const std::string& argument) {
+  const bool bare = !argument.empty() &&
+                    argument.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                               "0123456789_-+=.,/:@%") == std::string::npos;
+  if (bare) return argument;
+  std::string quoted = "'";
+  for (const char c : argument) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 json model_card(const TrainOptions& options, const ModelSpec& spec,
                 const std::vector<EpochReport>& history) {
   json layers = json::array();
@@ -195,10 +213,25 @@ TrainOutputs::TrainOutputs(const fs::path& out_dir)
       keras_model(out_dir / "image_recognition.h5"),
       keras_weights(out_dir / "weights.h5"),
       train_log(out_dir / "train_log.csv"),
+      training_curves(out_dir / "training_curves.png"),
       checkpoint(out_dir / "checkpoint.pt") {}
 
+std::string describe_interruption(const TrainSummary::Interruption& interruption,
+                                  const std::vector<std::string>& command_line) {
+  std::string resume;
+  bool has_resume = false;
+  for (const auto& argument : command_line) {
+    resume += (resume.empty() ? "" : " ") + shell_quoted(argument);
+    has_resume = has_resume || argument == "--resume";
+  }
+  if (!has_resume) resume += " --resume";
+  return "interrupted at epoch " + std::to_string(interruption.epoch) + ", batch " +
+         std::to_string(interruption.batches_done) + " of " + std::to_string(interruption.batches) +
+         ": checkpoint written to " + interruption.checkpoint.string() + "; resume with: " + resume;
+}
+
 TrainSummary run_training(const TrainOptions& options, const c10::Device& device,
-                          TrainingObserver& observer) {
+                          TrainingObserver& observer, const std::function<bool()>& should_stop) {
   const auto start = std::chrono::steady_clock::now();
   validate(options);
   const ModelSpec spec = model_spec(options);
@@ -219,15 +252,26 @@ TrainSummary run_training(const TrainOptions& options, const c10::Device& device
   settings.schedule = parse_lr_schedule(options.lr_schedule);
   settings.total_epochs = options.epochs;
   settings.seed = static_cast<uint64_t>(options.seed);
+  settings.should_stop = should_stop;
   Trainer trainer(spec, settings, device);
   if (options.resume) trainer.load_checkpoint(outputs.checkpoint);
 
   TrainSummary summary;
   double training_seconds = 0;
   int64_t samples_trained = 0;
+  const auto stopped = [&](int64_t epoch, const EpochTrainStats& stats) {
+    summary.interrupted =
+        TrainSummary::Interruption{epoch, stats.batches_done, stats.batches, outputs.checkpoint};
+    summary.files_written = {outputs.checkpoint};
+    return summary;
+  };
   for (int64_t epoch = static_cast<int64_t>(history.size()) + 1; epoch <= options.epochs; ++epoch) {
-    const auto epoch_start = std::chrono::steady_clock::now();
     const auto stats = trainer.train_epoch(epoch, split.train, observer);
+    if (!stats.finished) {
+      trainer.save_checkpoint(outputs.checkpoint, epoch - 1, checkpoint_metadata(options, history).dump());
+      return stopped(epoch, stats);
+    }
+    const auto evaluation_start = std::chrono::steady_clock::now();
     EpochReport report;
     report.epoch = epoch;
     report.epochs = options.epochs;
@@ -243,20 +287,19 @@ TrainSummary run_training(const TrainOptions& options, const c10::Device& device
     report.test_loss = tested.loss;
     report.test_accuracy = tested.accuracy;
     report.samples_per_second = stats.seconds > 0 ? stats.samples / stats.seconds : 0;
-    report.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    report.seconds = stats.seconds + std::chrono::duration<double>(
+                                          std::chrono::steady_clock::now() - evaluation_start)
+                                          .count();
     history.push_back(report);
     observer.on_epoch_end(report);
 
     write_train_log(outputs.train_log, history);
-    json rows = json::array();
-    for (const auto& row : history) rows.push_back(to_json(row));
-    const json metadata = {{"identity", resume_identity(options)}, {"history", rows}};
-    trainer.save_checkpoint(outputs.checkpoint, epoch, metadata.dump());
+    trainer.save_checkpoint(outputs.checkpoint, epoch, checkpoint_metadata(options, history).dump());
 
     training_seconds += stats.seconds;
     samples_trained += stats.samples;
     ++summary.epochs_trained;
+    if (stats.stop_requested && epoch < options.epochs) return stopped(epoch, stats);
   }
 
   const std::string card = model_card(options, spec, history).dump(2);
@@ -264,6 +307,7 @@ TrainSummary run_training(const TrainOptions& options, const c10::Device& device
   const auto keras_layers = to_keras_layers(trainer.model());
   write_keras_h5(outputs.keras_model, keras_layers, KerasH5Kind::kFullModel);
   write_keras_h5(outputs.keras_weights, keras_layers, KerasH5Kind::kWeightsOnly);
+  draw_training_curves(outputs.train_log, outputs.training_curves);
 
   if (!history.empty()) {
     summary.train_accuracy = history.back().train_accuracy;
@@ -272,7 +316,7 @@ TrainSummary run_training(const TrainOptions& options, const c10::Device& device
   }
   summary.samples_per_second = training_seconds > 0 ? samples_trained / training_seconds : 0;
   summary.files_written = {outputs.torchscript, outputs.keras_model, outputs.keras_weights,
-                           outputs.train_log, outputs.checkpoint};
+                           outputs.train_log,   outputs.training_curves, outputs.checkpoint};
   summary.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;

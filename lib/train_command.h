@@ -1,12 +1,15 @@
 // What `mnist-train` does, as a library call: load and check the data, train epoch by epoch
-// with a log row and a checkpoint after each, then export TorchScript and Keras HDF5.
-// Not for: option parsing or printing (app/train_main.cpp), the loop itself (trainer.h).
+// with a log row and a checkpoint after each, then export TorchScript and Keras HDF5. Asked to
+// stop, it finishes the current step, writes a checkpoint and returns without exporting.
+// Not for: option parsing, printing or signals (app/train_main.cpp), the loop itself (trainer.h).
 #pragma once
 
 #include <c10/core/Device.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,7 +44,8 @@ std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& op
 
 // The files mnist-train writes into out_dir.
 struct TrainOutputs {
-  std::filesystem::path torchscript, keras_model, keras_weights, train_log, checkpoint;
+  std::filesystem::path torchscript, keras_model, keras_weights, train_log, training_curves,
+      checkpoint;
   explicit TrainOutputs(const std::filesystem::path& out_dir);
 };
 
@@ -53,9 +57,29 @@ struct TrainSummary {
   double wall_seconds = 0;
   double samples_per_second = 0;  // training samples over training time, this run
   std::vector<std::filesystem::path> files_written;
+
+  // Set when should_stop ended the run early: the checkpoint holds everything --resume needs,
+  // and nothing was exported.
+  struct Interruption {
+    int64_t epoch = 0;  // the epoch stopped in (1-based)
+    int64_t batches_done = 0;  // equal to batches: stopped after the epoch, which is in the log
+    int64_t batches = 0;
+    std::filesystem::path checkpoint;
+  };
+  std::optional<Interruption> interrupted;
 };
 
+// Trains as `options` say. should_stop is asked after every training step; when it answers
+// true the run stops there as TrainSummary::interrupted describes (after an epoch's last step,
+// once the epoch is evaluated and logged). Only after the last step of all, when just the
+// exports remain, does the run go on to finish.
 TrainSummary run_training(const TrainOptions& options, const c10::Device& device,
-                          TrainingObserver& observer);
+                          TrainingObserver& observer,
+                          const std::function<bool()>& should_stop = nullptr);
+
+// One line for the user about an interrupted run: where it stopped, where the checkpoint is and
+// the command that resumes it (command_line with --resume added, quoted for a POSIX shell).
+std::string describe_interruption(const TrainSummary::Interruption& interruption,
+                                  const std::vector<std::string>& command_line);
 
 }  // namespace mnist

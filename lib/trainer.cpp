@@ -6,6 +6,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
 
 #include "atomic_file.h"
 #include "errors.h"
@@ -28,6 +32,24 @@ constexpr uint64_t kDropoutPurpose = 1;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Where a checkpoint keeps the position and running figures of an epoch stopped early.
+constexpr const char* kEpochInProgressKey = "epoch_in_progress";
+
+// The global generator dropout draws from on `device` (LibTorch's default for that device).
+at::Generator dropout_generator(const c10::Device& device) {
+  return at::globalContext().defaultGenerator(device);
+}
+
+at::Tensor rng_state(at::Generator generator) {
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  return generator.get_state();
+}
+
+void set_rng_state(at::Generator generator, const at::Tensor& state) {
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state);
 }
 
 }  // namespace
@@ -57,6 +79,11 @@ Trainer::Trainer(const ModelSpec& spec, const TrainSettings& settings, const c10
 
 EpochTrainStats Trainer::train_epoch(int64_t epoch, const MnistTensors& train,
                                      TrainingObserver& observer) {
+  if (in_progress_.epoch != 0 && in_progress_.epoch != epoch) {
+    throw std::logic_error("Trainer::train_epoch: epoch " + std::to_string(in_progress_.epoch) +
+                           " is in progress, asked for epoch " + std::to_string(epoch));
+  }
+  const EpochInProgress resumed = std::exchange(in_progress_, EpochInProgress{});
   const auto start = std::chrono::steady_clock::now();
   const int64_t count = train.size();
   const int64_t batch_size = settings_.batch_size;
@@ -69,6 +96,15 @@ EpochTrainStats Trainer::train_epoch(int64_t epoch, const MnistTensors& train,
   }
   model_->train();
   torch::manual_seed(derive_seed(settings_.seed, epoch, kDropoutPurpose));
+  if (resumed.epoch != 0) {
+    // Dropout goes on from where the stopped run left its generators. (A run stopped on the CPU
+    // and resumed on CUDA has no CUDA state to restore; like any change of device, it then
+    // trains on, but not bit-identically.)
+    set_rng_state(dropout_generator(c10::kCPU), resumed.cpu_rng_state);
+    if (device_.is_cuda() && resumed.cuda_rng_state.defined()) {
+      set_rng_state(dropout_generator(device_), resumed.cuda_rng_state);
+    }
+  }
   auto shuffle_generator =
       at::make_generator<at::CPUGeneratorImpl>(derive_seed(settings_.seed, epoch, kShufflePurpose));
   const auto order = torch::randperm(count, shuffle_generator, torch::kLong).to(device_);
@@ -76,12 +112,30 @@ EpochTrainStats Trainer::train_epoch(int64_t epoch, const MnistTensors& train,
   const auto labels = train.labels.to(device_);
 
   const auto on_device = torch::TensorOptions().device(device_);
-  auto loss_sum = torch::zeros({}, on_device.dtype(torch::kFloat64));
-  auto correct = torch::zeros({}, on_device.dtype(torch::kInt64));
+  auto loss_sum = torch::full({}, resumed.loss_sum, on_device.dtype(torch::kFloat64));
+  auto correct = torch::full({}, resumed.correct, on_device.dtype(torch::kInt64));
   // About ten progress updates a second at the default batch size, without a sync per step.
   constexpr int64_t kBatchesPerUpdate = 50;
 
-  for (int64_t batch = 0; batch < batches; ++batch) {
+  bool stop_requested = false;
+  const auto stats_after = [&](int64_t batches_done) {
+    EpochTrainStats stats;
+    stats.samples = std::min(batches_done * batch_size, count);
+    if (stats.samples > 0) {
+      const double samples = static_cast<double>(stats.samples);
+      stats.loss = loss_sum.item<double>() / samples;
+      stats.accuracy = static_cast<double>(correct.item<int64_t>()) / samples;
+    }
+    stats.seconds = resumed.seconds + seconds_since(start);
+    stats.learning_rate = learning_rate;
+    stats.finished = batches_done == batches;
+    stats.batches_done = batches_done;
+    stats.batches = batches;
+    stats.stop_requested = stop_requested;
+    return stats;
+  };
+
+  for (int64_t batch = resumed.batches_done; batch < batches; ++batch) {
     const int64_t begin = batch * batch_size;
     const int64_t end = std::min(begin + batch_size, count);
     const auto indices = order.slice(/*dim=*/0, begin, end);
@@ -100,19 +154,24 @@ EpochTrainStats Trainer::train_epoch(int64_t epoch, const MnistTensors& train,
     if (observer.wants_batch_updates() && ((batch + 1) % kBatchesPerUpdate == 0 || batch + 1 == batches)) {
       const double done = static_cast<double>(end);
       observer.on_batch(batch + 1, end, loss_sum.item<double>() / done,
-                        static_cast<double>(correct.item<int64_t>()) / done, seconds_since(start));
+                        static_cast<double>(correct.item<int64_t>()) / done,
+                        resumed.seconds + seconds_since(start));
+    }
+    if (!settings_.should_stop || !settings_.should_stop()) continue;
+    stop_requested = true;
+    if (batch + 1 < batches) {
+      const EpochTrainStats stats = stats_after(batch + 1);
+      in_progress_.epoch = epoch;
+      in_progress_.batches_done = batch + 1;
+      in_progress_.loss_sum = loss_sum.item<double>();
+      in_progress_.correct = correct.item<int64_t>();
+      in_progress_.seconds = stats.seconds;
+      in_progress_.cpu_rng_state = rng_state(dropout_generator(c10::kCPU));
+      if (device_.is_cuda()) in_progress_.cuda_rng_state = rng_state(dropout_generator(device_));
+      return stats;
     }
   }
-
-  EpochTrainStats stats;
-  stats.samples = count;
-  if (count > 0) {
-    stats.loss = loss_sum.item<double>() / static_cast<double>(count);
-    stats.accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(count);
-  }
-  stats.seconds = seconds_since(start);
-  stats.learning_rate = learning_rate;
-  return stats;
+  return stats_after(batches);
 }
 
 void Trainer::save_checkpoint(const fs::path& path, int64_t epochs_done,
@@ -126,13 +185,32 @@ void Trainer::save_checkpoint(const fs::path& path, int64_t epochs_done,
   archive.write("optimizer", optimizer_archive);
   archive.write("epochs_done", c10::IValue(epochs_done));
   archive.write("metadata", c10::IValue(metadata));
-  write_atomically(path, [&](const fs::path& temp_path) {
-    try {
-      archive.save_to(temp_path.string());
-    } catch (const c10::Error& e) {
-      throw RuntimeError(path.string() + ": cannot write checkpoint: " + one_line(e.what_without_backtrace()));
+  if (in_progress_.epoch != 0) {
+    if (in_progress_.epoch != epochs_done + 1) {
+      throw std::logic_error("Trainer::save_checkpoint: epoch " + std::to_string(in_progress_.epoch) +
+                             " is in progress, but " + std::to_string(epochs_done) +
+                             " epochs are said to be done");
     }
-  });
+    torch::serialize::OutputArchive progress;
+    progress.write("batches_done", c10::IValue(in_progress_.batches_done));
+    progress.write("loss_sum", c10::IValue(in_progress_.loss_sum));
+    progress.write("correct", c10::IValue(in_progress_.correct));
+    progress.write("seconds", c10::IValue(in_progress_.seconds));
+    progress.write("cpu_rng_state", in_progress_.cpu_rng_state);
+    if (in_progress_.cuda_rng_state.defined()) {
+      progress.write("cuda_rng_state", in_progress_.cuda_rng_state);
+    }
+    archive.write(kEpochInProgressKey, progress);
+  }
+  // Serialised in memory, then written by us: see write_text_atomically.
+  std::ostringstream bytes;
+  try {
+    archive.save_to(bytes);
+  } catch (const c10::Error& e) {
+    throw RuntimeError(path.string() + ": cannot serialise the checkpoint: " +
+                       one_line(e.what_without_backtrace()));
+  }
+  write_text_atomically(path, bytes.str());
 }
 
 Trainer::Checkpoint Trainer::read_checkpoint_header(const fs::path& path) {
@@ -147,7 +225,14 @@ Trainer::Checkpoint Trainer::read_checkpoint_header(const fs::path& path) {
     c10::IValue metadata;
     archive.read("epochs_done", epochs_done);
     archive.read("metadata", metadata);
-    return {epochs_done.toInt(), metadata.toStringRef()};
+    Checkpoint header{epochs_done.toInt(), metadata.toStringRef()};
+    torch::serialize::InputArchive progress;
+    if (archive.try_read(kEpochInProgressKey, progress)) {
+      c10::IValue batches_done;
+      progress.read("batches_done", batches_done);
+      header.batches_done = batches_done.toInt();
+    }
+    return header;
   } catch (const c10::Error& e) {
     throw RuntimeError(path.string() + ": not a readable checkpoint: " + one_line(e.what_without_backtrace()));
   }
@@ -155,6 +240,7 @@ Trainer::Checkpoint Trainer::read_checkpoint_header(const fs::path& path) {
 
 Trainer::Checkpoint Trainer::load_checkpoint(const fs::path& path) {
   Checkpoint header = read_checkpoint_header(path);
+  EpochInProgress restored;
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path.string(), device_);
@@ -164,10 +250,31 @@ Trainer::Checkpoint Trainer::load_checkpoint(const fs::path& path) {
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     optimizer_->load(optimizer_archive);
+    torch::serialize::InputArchive progress;
+    if (archive.try_read(kEpochInProgressKey, progress)) {
+      c10::IValue value;
+      restored.epoch = header.epochs_done + 1;
+      progress.read("batches_done", value);
+      restored.batches_done = value.toInt();
+      progress.read("loss_sum", value);
+      restored.loss_sum = value.toDouble();
+      progress.read("correct", value);
+      restored.correct = value.toInt();
+      progress.read("seconds", value);
+      restored.seconds = value.toDouble();
+      // The archive maps tensors to the training device; generator states live on the CPU.
+      progress.read("cpu_rng_state", restored.cpu_rng_state);
+      restored.cpu_rng_state = restored.cpu_rng_state.to(torch::kCPU);
+      at::Tensor cuda_rng_state;
+      if (progress.try_read("cuda_rng_state", cuda_rng_state)) {
+        restored.cuda_rng_state = cuda_rng_state.to(torch::kCPU);
+      }
+    }
   } catch (const c10::Error& e) {
     throw RuntimeError(path.string() + ": checkpoint does not fit this model: " +
                        one_line(e.what_without_backtrace()));
   }
+  in_progress_ = restored;
   return header;
 }
 

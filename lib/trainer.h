@@ -1,14 +1,18 @@
 // The training loop: the MLP, torch::optim::Adam and cross-entropy on logits, one epoch at a
-// time, with checkpoints that let a resumed run end bit-identical to an uninterrupted one.
-// Not for: loading data, writing exports or logs (train_command.h does that).
+// time, with checkpoints that let a resumed run end bit-identical to an uninterrupted one, also
+// when the run was stopped in the middle of an epoch.
+// Not for: loading data, writing exports or logs (train_command.h does that), signals (the app
+// turns them into should_stop).
 #pragma once
 
+#include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/optim/adam.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +33,9 @@ struct TrainSettings {
   LrSchedule schedule = LrSchedule::kConstant;
   int64_t total_epochs = 1;  // what the cosine schedule spans
   uint64_t seed = 42;
+  // Asked after every step; true stops the epoch there, resumably (see train_epoch). Empty:
+  // never stop early.
+  std::function<bool()> should_stop;
 };
 
 // The learning rate of epoch `epoch` (1-based) under the settings' schedule.
@@ -38,11 +45,15 @@ double learning_rate_for_epoch(const TrainSettings& settings, int64_t epoch);
 LrSchedule parse_lr_schedule(const std::string& text);
 
 struct EpochTrainStats {
-  double loss = 0;
+  double loss = 0;      // running means over the samples trained so far in the epoch
   double accuracy = 0;
-  int64_t samples = 0;
-  double seconds = 0;
+  int64_t samples = 0;  // trained so far in the epoch, including before a resume
+  double seconds = 0;   // training time of the epoch, including before a resume
   double learning_rate = 0;
+  bool finished = true;  // false: should_stop ended the epoch after batches_done steps
+  int64_t batches_done = 0;
+  int64_t batches = 0;
+  bool stop_requested = false;  // should_stop answered true (after the last step: finished)
 };
 
 class Trainer {
@@ -55,27 +66,48 @@ class Trainer {
 
   // Trains epoch number `epoch` (1-based) over `train`, reshuffled. All randomness of an epoch
   // (order, dropout) derives from (seed, epoch) alone, which is what makes resuming exact.
+  // When settings.should_stop answers true before the last step the epoch ends early
+  // (finished == false) and the trainer keeps what is needed to go on: a save_checkpoint now
+  // stores it, and the next train_epoch call, which must be for the same epoch, continues with
+  // the following step, ending exactly as the epoch would have without the stop. After the last
+  // step the epoch is simply finished, with stop_requested set for the caller.
   EpochTrainStats train_epoch(int64_t epoch, const MnistTensors& train, TrainingObserver& observer);
 
-  // Model, optimizer state, the number of finished epochs and free-form metadata (JSON text),
-  // written atomically.
+  // Model, optimizer state, the number of finished epochs, the position in an epoch stopped
+  // early (see train_epoch) and free-form metadata (JSON text), written atomically.
   void save_checkpoint(const std::filesystem::path& path, int64_t epochs_done,
                        const std::string& metadata) const;
 
   struct Checkpoint {
     int64_t epochs_done = 0;
     std::string metadata;
+    // An epoch stopped early: epoch epochs_done + 1, with this many of its steps taken; 0 when
+    // the checkpoint is at an epoch boundary.
+    int64_t batches_done = 0;
   };
   // Reads only the epoch count and metadata, so a caller can check compatibility first.
   static Checkpoint read_checkpoint_header(const std::filesystem::path& path);
-  // Restores model and optimizer state. Throws RuntimeError naming the file when it does not fit.
+  // Restores model and optimizer state, and an epoch stopped early, which the next train_epoch
+  // then continues. Throws RuntimeError naming the file when it does not fit.
   Checkpoint load_checkpoint(const std::filesystem::path& path);
 
  private:
+  // What an epoch stopped early needs to go on as if it had not stopped.
+  struct EpochInProgress {
+    int64_t epoch = 0;  // 0: none
+    int64_t batches_done = 0;
+    double loss_sum = 0;  // per-sample loss summed over the steps taken
+    int64_t correct = 0;
+    double seconds = 0;
+    at::Tensor cpu_rng_state;   // the global generators dropout draws from, after the last step
+    at::Tensor cuda_rng_state;  // undefined unless training on CUDA
+  };
+
   TrainSettings settings_;
   c10::Device device_;
   torch::nn::Sequential model_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
+  EpochInProgress in_progress_;
 };
 
 }  // namespace mnist

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # The README's test command: install, fetch MNIST (some tests use small subsets of it),
-# build, run the whole suite with ctest.
+# build, run the whole suite with ctest; then build the suite again with AddressSanitizer and
+# UBSan (-DMNIST_SANITIZE=ON, in build-asan) and run it there too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 scripts/setup.sh
 scripts/build.sh
-cd build && ctest --output-on-failure -j"$(nproc)"
+(cd build && ctest --output-on-failure -j"$(nproc)")
+
+# Optimised with debug info, so that sanitizer reports name files and lines at bearable speed.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMNIST_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$(nproc)"
+cd build-asan && ctest --output-on-failure -j"$(nproc)"
