@@ -99,7 +99,7 @@ select_openblas() {
   for library in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
     local name=$library-x86_64-linux-gnu
     local wanted=/usr/lib/x86_64-linux-gnu/openblas-openmp/$library
-    if [ "$(readlink -f "/etc/alternatives/$name")" != "$wanted" ]; then
+    if [ "$(readlink "/etc/alternatives/$name")" != "$wanted" ]; then
       say "selecting OpenBLAS (OpenMP) for $library"
       as_root update-alternatives --quiet --set "$name" "$wanted"
     fi
