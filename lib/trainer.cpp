@@ -73,8 +73,36 @@ Trainer::Trainer(const ModelSpec& spec, const TrainSettings& settings, const c10
   torch::manual_seed(settings.seed);
   model_ = build_mlp(spec);
   model_->to(device_);
+  flatten_parameters();
   optimizer_ = std::make_unique<torch::optim::Adam>(
-      model_->parameters(), torch::optim::AdamOptions(settings.learning_rate));
+      std::vector<at::Tensor>{flat_parameters_}, torch::optim::AdamOptions(settings.learning_rate));
+}
+
+void Trainer::flatten_parameters() {
+  // Each parameter starts on a 64-byte boundary, as the BLAS kernels prefer; the padding
+  // between them has zero gradient and stays zero.
+  constexpr int64_t kAlignment = 16;
+  const auto parameters = model_->parameters();
+  const auto aligned = [](int64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; };
+  int64_t total = 0;
+  for (const auto& parameter : parameters) total += aligned(parameter.numel());
+  torch::NoGradGuard no_grad;
+  if (!flat_parameters_.defined()) {
+    const auto options = parameters.front().options().requires_grad(false);
+    flat_parameters_ = torch::zeros({total}, options);
+    flat_gradients_ = torch::zeros({total}, options);
+    flat_parameters_.mutable_grad() = flat_gradients_;
+  }
+  int64_t offset = 0;
+  for (auto parameter : parameters) {
+    const int64_t count = parameter.numel();
+    auto values = flat_parameters_.slice(0, offset, offset + count).view(parameter.sizes());
+    values.copy_(parameter.detach());
+    parameter.set_data(values);
+    // Autograd adds into an existing gradient in place, so backward writes into the flat buffer.
+    parameter.mutable_grad() = flat_gradients_.slice(0, offset, offset + count).view(parameter.sizes());
+    offset += aligned(count);
+  }
 }
 
 EpochTrainStats Trainer::train_epoch(int64_t epoch, const MnistTensors& train,
@@ -114,6 +142,8 @@ EpochTrainStats Trainer::train_epoch(int64_t epoch, const MnistTensors& train,
   const auto on_device = torch::TensorOptions().device(device_);
   auto loss_sum = torch::full({}, resumed.loss_sum, on_device.dtype(torch::kFloat64));
   auto correct = torch::full({}, resumed.correct, on_device.dtype(torch::kInt64));
+  const auto loss_options =
+      torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(settings_.label_smoothing);
   // About ten progress updates a second at the default batch size, without a sync per step.
   constexpr int64_t kBatchesPerUpdate = 50;
 
@@ -142,13 +172,14 @@ EpochTrainStats Trainer::train_epoch(int64_t epoch, const MnistTensors& train,
     const auto batch_images = images.index_select(0, indices);
     const auto batch_labels = labels.index_select(0, indices);
 
-    optimizer_->zero_grad();
+    flat_gradients_.zero_();
     const auto logits = model_->forward(batch_images);
-    const auto loss = torch::nn::functional::cross_entropy(logits, batch_labels);
+    const auto loss = torch::nn::functional::cross_entropy(logits, batch_labels, loss_options);
     loss.backward();
+    torch::NoGradGuard no_grad;
+    if (settings_.weight_decay > 0) flat_parameters_.mul_(1.0 - learning_rate * settings_.weight_decay);
     optimizer_->step();
 
-    torch::NoGradGuard no_grad;
     loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(end - begin);
     correct += logits.argmax(/*dim=*/1).eq(batch_labels).sum();
     if (observer.wants_batch_updates() && ((batch + 1) % kBatchesPerUpdate == 0 || batch + 1 == batches)) {
@@ -274,6 +305,7 @@ Trainer::Checkpoint Trainer::load_checkpoint(const fs::path& path) {
     throw RuntimeError(path.string() + ": checkpoint does not fit this model: " +
                        one_line(e.what_without_backtrace()));
   }
+  flatten_parameters();
   in_progress_ = restored;
   return header;
 }

@@ -32,6 +32,11 @@ struct TrainSettings {
   double learning_rate = 1e-3;
   LrSchedule schedule = LrSchedule::kConstant;
   int64_t total_epochs = 1;  // what the cosine schedule spans
+  // Decoupled weight decay (as AdamW): every step first scales the weights by
+  // 1 - learning_rate * weight_decay. 0: plain Adam, the original recipe.
+  double weight_decay = 0.0;
+  // Cross-entropy against targets that give this much probability mass to the other classes.
+  double label_smoothing = 0.0;
   uint64_t seed = 42;
   // Asked after every step; true stops the epoch there, resumably (see train_epoch). Empty:
   // never stop early.
@@ -103,9 +108,17 @@ class Trainer {
     at::Tensor cuda_rng_state;  // undefined unless training on CUDA
   };
 
+  // Makes every parameter of the model a view into flat_parameters_ and its gradient a view
+  // into flat_gradients_, so that Adam, weight decay and zeroing the gradients are one tensor
+  // operation each instead of one per layer tensor. Called again after a checkpoint is loaded,
+  // which replaces the parameters' storage.
+  void flatten_parameters();
+
   TrainSettings settings_;
   c10::Device device_;
   torch::nn::Sequential model_;
+  at::Tensor flat_parameters_;
+  at::Tensor flat_gradients_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   EpochInProgress in_progress_;
 };

@@ -117,6 +117,53 @@ TEST(Trainer, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
   expect_identical_parameters(uninterrupted.model(), resumed.model());
 }
 
+// The trainer keeps its parameters in one flat buffer for speed; what it computes must still be
+// plain torch::optim::Adam on the model's own tensors, with AdamW-style decay and smoothed labels.
+struct PlainAdamCase {
+  double weight_decay;
+  double label_smoothing;
+};
+class TrainerMatchesPlainAdam : public ::testing::TestWithParam<PlainAdamCase> {};
+
+TEST_P(TrainerMatchesPlainAdam, OverThreeSteps) {
+  const auto data = banded_digits(48, 11);
+  mnist::ModelSpec spec;
+  spec.hidden = {24, 12};
+  mnist::TrainSettings settings;
+  settings.batch_size = 48;  // one step per epoch: the shuffled order does not matter
+  settings.learning_rate = 0.01;
+  settings.weight_decay = GetParam().weight_decay;
+  settings.label_smoothing = GetParam().label_smoothing;
+  mnist::Trainer trainer(spec, settings, torch::kCPU);
+
+  torch::manual_seed(settings.seed);
+  auto plain = mnist::build_mlp(spec);
+  torch::optim::Adam adam(plain->parameters(), torch::optim::AdamOptions(settings.learning_rate));
+  const auto options =
+      torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(settings.label_smoothing);
+  for (int epoch = 1; epoch <= 3; ++epoch) {
+    trainer.train_epoch(epoch, data, quiet);
+    adam.zero_grad();
+    torch::nn::functional::cross_entropy(plain->forward(data.images), data.labels, options).backward();
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& p : plain->parameters()) p.mul_(1.0 - settings.learning_rate * settings.weight_decay);
+    }
+    adam.step();
+  }
+  const auto ours = trainer.model()->parameters();
+  const auto theirs = plain->parameters();
+  ASSERT_EQ(ours.size(), theirs.size());
+  for (size_t i = 0; i < ours.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(ours[i], theirs[i], 1e-4, 1e-6))
+        << "parameter " << i << " differs by " << (ours[i] - theirs[i]).abs().max().item<double>();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Settings, TrainerMatchesPlainAdam,
+                         ::testing::Values(PlainAdamCase{0.0, 0.0}, PlainAdamCase{5.0, 0.0},
+                                           PlainAdamCase{0.0, 0.2}));
+
 TEST(Trainer, CosineScheduleDecaysFromThePeakTowardsZero) {
   mnist::TrainSettings settings;
   settings.learning_rate = 0.002;
