@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "mnist_bytes_dataset.h"
 #include "model.h"
 
 namespace mnist {
@@ -17,7 +18,7 @@ EvalResult evaluate(const LogProbabilityFn& log_probabilities, const MnistTensor
                                   torch::TensorOptions().dtype(torch::kInt64).device(device));
   for (int64_t start = 0; start < result.count; start += batch_size) {
     const int64_t end = std::min(start + batch_size, result.count);
-    const auto images = data.images.slice(0, start, end).to(device);
+    const auto images = pixels_in_unit_range(data.images.slice(0, start, end).to(device));
     const auto labels = data.labels.slice(0, start, end).to(device);
     const auto log_probs = log_probabilities(images);
     loss_sum += torch::nll_loss(log_probs, labels, {}, at::Reduction::Sum).to(torch::kFloat64);

@@ -1,30 +1,23 @@
 // Loading MNIST into tensors; see mnist_dataset.h.
 #include "mnist_dataset.h"
 
-#include <torch/data/datasets/mnist.h>
-
 #include <cmath>
 
 #include "errors.h"
+#include "mnist_bytes_dataset.h"
 
 namespace mnist {
 
-MnistTensors load_mnist(const std::filesystem::path& data_dir, MnistSplit split, int64_t limit) {
-  const PreparedMnistDir prepared(data_dir, split);
-  const auto mode = split == MnistSplit::kTrain ? torch::data::datasets::MNIST::Mode::kTrain
-                                                : torch::data::datasets::MNIST::Mode::kTest;
-  try {
-    torch::data::datasets::MNIST dataset(prepared.root().string(), mode);
-    MnistTensors tensors{dataset.images(), dataset.targets()};
-    if (limit > 0 && limit < tensors.size()) {
-      tensors.images = tensors.images.slice(/*dim=*/0, 0, limit).clone();
-      tensors.labels = tensors.labels.slice(/*dim=*/0, 0, limit).clone();
-    }
-    return tensors;
-  } catch (const c10::Error& e) {
-    throw RuntimeError((data_dir / mnist_images_name(split)).string() +
-                       ": LibTorch could not read the MNIST files: " + one_line(e.what_without_backtrace()));
+MnistTensors load_mnist(const std::filesystem::path& data_dir, MnistSplit split, int64_t limit,
+                        PixelFormat format) {
+  const MnistBytesDataset dataset(data_dir, split);
+  MnistTensors tensors{dataset.images(), dataset.labels()};
+  if (limit > 0 && limit < tensors.size()) {
+    tensors.images = tensors.images.slice(/*dim=*/0, 0, limit).clone();
+    tensors.labels = tensors.labels.slice(/*dim=*/0, 0, limit).clone();
   }
+  if (format == PixelFormat::kFloat) tensors.images = pixels_in_unit_range(tensors.images);
+  return tensors;
 }
 
 TrainValidation split_validation(const MnistTensors& all, double fraction) {

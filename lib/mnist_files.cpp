@@ -1,4 +1,4 @@
-// IDX validation and gzip preparation for LibTorch's MNIST reader; see mnist_files.h.
+// IDX validation and gzip preparation before the examples are read; see mnist_files.h.
 //
 // Design: nothing is ever allocated or read from a size a header claims. Files are checked against
 // their size on disk first, labels are scanned in fixed-size chunks, and gzip input is inflated

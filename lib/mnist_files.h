@@ -1,8 +1,8 @@
 // Checking the MNIST IDX files (plain, or gzip as the original site distributes them) before
-// LibTorch's MNIST reader sees them: that reader trusts every header, so a truncated download or
-// a wrong file would otherwise crash or silently misread. Every problem becomes one RuntimeError
+// they are read into tensors: with a reader that trusted every header (as LibTorch's own does),
+// a truncated download or a wrong file would crash or silently misread. Every problem becomes one RuntimeError
 // that names the file, says what is wrong and how to get good data.
-// Not for: reading the examples into tensors; torch::data::datasets::MNIST does that.
+// Not for: reading the examples into tensors; mnist_bytes_dataset.h does that.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +22,7 @@ std::string mnist_labels_name(MnistSplit split);
 int64_t validate_mnist_pair(const std::filesystem::path& images,
                             const std::filesystem::path& labels);
 
-// A directory where the split's plain, validated IDX files sit under the names LibTorch expects.
+// A directory where the split's plain, validated IDX files sit under their standard names.
 // When data_dir has the plain files they are validated and used in place; otherwise, when it has
 // the .gz files, they are decompressed into a private temporary directory, removed again by the
 // destructor. A split with one file plain and the other gzip works too: the plain one is linked

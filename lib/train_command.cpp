@@ -242,8 +242,11 @@ TrainSummary run_training(const TrainOptions& options, const c10::Device& device
   std::vector<EpochReport> history;
   if (options.resume) history = resume_history(options, outputs.checkpoint);
 
+  // The training set stays in bytes, as the files hold it: a quarter of the memory of floats,
+  // converted batch by batch (scripts/bench-notes.md).
   const auto split = split_validation(
-      load_mnist(options.data_dir, MnistSplit::kTrain, options.train_limit), options.val_split);
+      load_mnist(options.data_dir, MnistSplit::kTrain, options.train_limit, PixelFormat::kBytes),
+      options.val_split);
   const auto test = load_mnist(options.data_dir, MnistSplit::kTest, options.test_limit);
 
   TrainSettings settings;

@@ -13,6 +13,7 @@
 
 #include "atomic_file.h"
 #include "errors.h"
+#include "mnist_bytes_dataset.h"
 
 namespace mnist {
 namespace fs = std::filesystem;
@@ -169,7 +170,7 @@ EpochTrainStats Trainer::train_epoch(int64_t epoch, const MnistTensors& train,
     const int64_t begin = batch * batch_size;
     const int64_t end = std::min(begin + batch_size, count);
     const auto indices = order.slice(/*dim=*/0, begin, end);
-    const auto batch_images = images.index_select(0, indices);
+    const auto batch_images = pixels_in_unit_range(images.index_select(0, indices));
     const auto batch_labels = labels.index_select(0, indices);
 
     flat_gradients_.zero_();

@@ -69,7 +69,8 @@ class Trainer {
   torch::nn::Sequential& model() { return model_; }
   const c10::Device& device() const { return device_; }
 
-  // Trains epoch number `epoch` (1-based) over `train`, reshuffled. All randomness of an epoch
+  // Trains epoch number `epoch` (1-based) over `train` (float or byte pixels: batches are
+  // converted as they are gathered), reshuffled. All randomness of an epoch
   // (order, dropout) derives from (seed, epoch) alone, which is what makes resuming exact.
   // When settings.should_stop answers true before the last step the epoch ends early
   // (finished == false) and the trainer keeps what is needed to go on: a save_checkpoint now
