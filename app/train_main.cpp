@@ -17,21 +17,27 @@
 namespace {
 
 mnist::TrainOptions parse_options(int argc, char** argv, bool& help_shown) {
-  mnist::TrainOptions o;
+  // --help shows the default recipe's values; another --recipe changes the defaults, and options
+  // given on the command line override the recipe.
+  const mnist::TrainOptions d;
   cxxopts::Options spec("mnist-train", "Train the MNIST MLP (784-300-100-10 by default) with Adam "
                                        "and export it as TorchScript and Keras HDF5.");
   spec.add_options()
-    ("data-dir", "MNIST directory (IDX files, plain or .gz)", cxxopts::value<std::string>()->default_value(o.data_dir.string()))
-    ("out-dir", "where models, log and checkpoint go", cxxopts::value<std::string>()->default_value(o.out_dir.string()))
-    ("hidden", "hidden layer sizes, comma-separated", cxxopts::value<std::string>()->default_value(o.hidden))
+    ("recipe", "original, default, best or fast: sets the defaults of the training options below (see README)", cxxopts::value<std::string>()->default_value(d.recipe))
+    ("data-dir", "MNIST directory (IDX files, plain or .gz)", cxxopts::value<std::string>()->default_value(d.data_dir.string()))
+    ("out-dir", "where models, log and checkpoint go", cxxopts::value<std::string>()->default_value(d.out_dir.string()))
+    ("hidden", "hidden layer sizes, comma-separated", cxxopts::value<std::string>()->default_value(d.hidden))
     ("dropout", "dropout after each hidden layer", cxxopts::value<std::string>()->default_value("0"))
-    ("epochs", "number of epochs", cxxopts::value<std::string>()->default_value(std::to_string(o.epochs)))
-    ("batch-size", "training batch size", cxxopts::value<std::string>()->default_value(std::to_string(o.batch_size)))
+    ("epochs", "number of epochs", cxxopts::value<std::string>()->default_value(std::to_string(d.epochs)))
+    ("batch-size", "training batch size", cxxopts::value<std::string>()->default_value(std::to_string(d.batch_size)))
     ("lr", "Adam learning rate (the peak, under a schedule)", cxxopts::value<std::string>()->default_value("0.001"))
-    ("lr-schedule", "constant (the original recipe) or cosine (decay to 0 over --epochs)", cxxopts::value<std::string>()->default_value(o.lr_schedule))
+    ("lr-schedule", "constant (the original recipe) or cosine (decay to 0 over --epochs)", cxxopts::value<std::string>()->default_value(d.lr_schedule))
+    ("weight-decay", "decoupled weight decay (AdamW), 0 to 1", cxxopts::value<std::string>()->default_value("0"))
+    ("label-smoothing", "label smoothing of the cross-entropy, 0 to below 1", cxxopts::value<std::string>()->default_value("0"))
+    ("augment", "augmentation strength, 0 (none) to 2: 1 is shifts up to 2 px, rotations up to 10 deg, scale 0.9-1.1, elastic alpha 34 sigma 4", cxxopts::value<std::string>()->default_value("0"))
     ("val-split", "fraction of training images held out for validation (the last ones)", cxxopts::value<std::string>()->default_value("0"))
-    ("seed", "random seed for initialisation, shuffling and dropout", cxxopts::value<std::string>()->default_value(std::to_string(o.seed)))
-    ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(o.device))
+    ("seed", "random seed for initialisation, shuffling, dropout and augmentation", cxxopts::value<std::string>()->default_value(std::to_string(d.seed)))
+    ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
     ("threads", "CPU threads for LibTorch and OpenBLAS (0: their defaults)", cxxopts::value<std::string>()->default_value("0"))
     ("resume", "continue from <out-dir>/checkpoint.pt up to --epochs")
     ("train-limit", "use only the first N training images (0: all)", cxxopts::value<std::string>()->default_value("0"))
@@ -41,24 +47,35 @@ mnist::TrainOptions parse_options(int argc, char** argv, bool& help_shown) {
   if (args.count("help")) {
     std::cout << spec.help() << std::endl;
     help_shown = true;
-    return o;
+    return d;
   }
   if (!args.unmatched().empty()) throw mnist::UsageError("unexpected argument '" + args.unmatched().front() + "'");
-  o.data_dir = args["data-dir"].as<std::string>();
-  o.out_dir = args["out-dir"].as<std::string>();
-  o.hidden = args["hidden"].as<std::string>();
-  o.dropout = mnist::parse_real_option("dropout", args["dropout"].as<std::string>());
-  o.epochs = mnist::parse_integer_option("epochs", args["epochs"].as<std::string>());
-  o.batch_size = mnist::parse_integer_option("batch-size", args["batch-size"].as<std::string>());
-  o.learning_rate = mnist::parse_real_option("lr", args["lr"].as<std::string>());
-  o.lr_schedule = args["lr-schedule"].as<std::string>();
-  o.val_split = mnist::parse_real_option("val-split", args["val-split"].as<std::string>());
-  o.seed = mnist::parse_integer_option("seed", args["seed"].as<std::string>());
-  o.device = args["device"].as<std::string>();
-  o.threads = mnist::parse_integer_option("threads", args["threads"].as<std::string>());
+  mnist::TrainOptions o = mnist::recipe_options(args["recipe"].as<std::string>());
+  const auto text = [&](const char* name) { return args[name].as<std::string>(); };
+  const auto real = [&](const char* name, double& field) {
+    if (args.count(name)) field = mnist::parse_real_option(name, text(name));
+  };
+  const auto integer = [&](const char* name, int64_t& field) {
+    if (args.count(name)) field = mnist::parse_integer_option(name, text(name));
+  };
+  o.data_dir = text("data-dir");
+  o.out_dir = text("out-dir");
+  o.hidden = text("hidden");
+  real("dropout", o.dropout);
+  integer("epochs", o.epochs);
+  integer("batch-size", o.batch_size);
+  real("lr", o.learning_rate);
+  if (args.count("lr-schedule")) o.lr_schedule = text("lr-schedule");
+  real("weight-decay", o.weight_decay);
+  real("label-smoothing", o.label_smoothing);
+  real("augment", o.augment);
+  real("val-split", o.val_split);
+  integer("seed", o.seed);
+  o.device = text("device");
+  integer("threads", o.threads);
   o.resume = args.count("resume") > 0;
-  o.train_limit = mnist::parse_integer_option("train-limit", args["train-limit"].as<std::string>());
-  o.test_limit = mnist::parse_integer_option("test-limit", args["test-limit"].as<std::string>());
+  integer("train-limit", o.train_limit);
+  integer("test-limit", o.test_limit);
   mnist::validate(o);
   return o;
 }
@@ -93,6 +110,12 @@ int main(int argc, char** argv) {
                 "%.1f s wall, %.0f samples/s\n",
                 static_cast<long long>(summary.epochs_trained), summary.train_accuracy,
                 summary.test_accuracy, summary.wall_seconds, summary.samples_per_second);
+    if (summary.augmented) {
+      std::printf("augmentation: %.1f s of work in the background; training waited %.1f s for "
+                  "epochs prepared ahead (%.1f s in all, with the first epoch)\n",
+                  summary.augment_work_seconds, summary.augment_wait_ahead_seconds,
+                  summary.augment_wait_seconds);
+    }
     for (const auto& file : summary.files_written) std::cout << "wrote " << file.string() << "\n";
     return 0;
   });

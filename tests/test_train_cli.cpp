@@ -70,7 +70,8 @@ TEST(TrainCli, HelpListsEveryOptionWithItsDefault) {
   for (const char* text : {"--data-dir", "data/mnist", "--out-dir", "--hidden", "300,100", "--dropout",
                            "--epochs", "(default: 50)", "--batch-size", "(default: 32)", "--lr",
                            "0.001", "--lr-schedule", "cosine", "--val-split", "--seed", "--device", "auto", "--threads",
-                           "--resume", "--train-limit", "--test-limit"}) {
+                           "--resume", "--train-limit", "--test-limit", "--recipe", "original, default, best or fast",
+                           "--weight-decay", "--label-smoothing", "--augment"}) {
     EXPECT_NE(run.out.find(text), std::string::npos) << text;
   }
 }
@@ -91,6 +92,23 @@ TEST(TrainCli, BadOptionsExitWithUsageErrors) {
       {"--threads=-1", "--threads -1"},
       {"--device tpu", "--device tpu"},
       {"--lr-schedule linear", "--lr-schedule linear"},
+      {"--recipe fastest", "--recipe fastest: must be original, default, best or fast"},
+      {"--recipe ''", "--recipe : must be"},
+      {"--weight-decay=-0.1", "--weight-decay -0.1: must be from 0 (none) to 1"},
+      {"--weight-decay nan", "--weight-decay"},
+      {"--weight-decay 2", "--weight-decay 2"},
+      {"--weight-decay 1e400", "--weight-decay"},
+      {"--weight-decay much", "--weight-decay much"},
+      {"--label-smoothing=-0.1", "--label-smoothing -0.1: must be at least 0 and below 1"},
+      {"--label-smoothing 1", "--label-smoothing 1"},
+      {"--label-smoothing nan", "--label-smoothing"},
+      {"--label-smoothing some", "--label-smoothing some"},
+      {"--augment=-1", "--augment -1: must be a strength from 0 (none) to 2"},
+      {"--augment 3", "--augment 3"},
+      {"--augment inf", "--augment"},
+      {"--augment nan", "--augment"},
+      {"--augment on", "--augment on"},
+      {"--recipe best --augment 5", "--augment 5"},
       {"--no-such-option", "no-such-option"},
       {"stray-argument", "stray-argument"},
   };
@@ -162,8 +180,134 @@ TEST(TrainCli, ResumeEndsWithTheSameModelAsAnUninterruptedRun) {
   EXPECT_EQ(compared, 6);
   EXPECT_EQ(read_file(whole / "train_log.csv").substr(0, 60), read_file(parts / "train_log.csv").substr(0, 60));
 
-  const auto mismatched = run_train(common + " --epochs 4 --resume --batch-size 64 --out-dir " + parts.string());
+  std::string other_batch = common;  // an option may be given only once: change it in place
+  other_batch.replace(other_batch.find("--batch-size 32"), 15, "--batch-size 64");
+  const auto mismatched = run_train(other_batch + " --epochs 4 --resume --out-dir " + parts.string());
   expect_one_line_error(mismatched, 2, "batch_size");
   const auto other_schedule = run_train(kSmall + " --dropout 0.1 --seed 3 --epochs 4 --resume --out-dir " + parts.string());
   expect_one_line_error(other_schedule, 2, "lr_schedule");
+}
+
+namespace {
+
+// The banner's value of `key` ("key=value" lines), or "(absent)".
+std::string banner_value(const std::string& stdout_text, const std::string& key) {
+  const std::string out = "\n" + stdout_text;
+  const size_t at = out.find("\n" + key + "=");
+  if (at == std::string::npos) return "(absent)";
+  const size_t begin = at + key.size() + 2;
+  return out.substr(begin, out.find('\n', begin) - begin);
+}
+
+std::string model_card(const fs::path& model) {
+  torch::jit::ExtraFilesMap extra{{"model_card.json", ""}};
+  torch::jit::load(model.string(), torch::kCPU, extra);
+  return extra["model_card.json"];
+}
+
+const std::string kTiny = kData + " --train-limit 300 --test-limit 100 --hidden 32";
+
+}  // namespace
+
+TEST(TrainCliRecipes, EachRecipeSetsItsDefaultsInTheBanner) {
+  struct Expected {
+    std::string recipe, epochs, batch_size, lr, lr_schedule, weight_decay, label_smoothing, augment;
+  };
+  const std::vector<Expected> recipes = {
+      {"original", "50", "32", "0.001", "constant", "0", "0", "0 (none)"},
+      {"default", "50", "32", "0.001", "cosine", "0", "0", "0 (none)"},
+      {"fast", "6", "256", "0.003", "cosine", "0", "0", "0 (none)"},
+      {"best", "150", "128", "0.002", "cosine", "0.01", "0.05",
+       "1 (shift 2 px, rotation 10 deg, scale 0.9-1.1, elastic alpha 34 sigma 4)"},
+  };
+  for (const auto& e : recipes) {
+    SCOPED_TRACE(e.recipe);
+    // One epoch on a tiny subset: everything else as the recipe says.
+    mnist::test::TempDir dir;
+    const auto run = run_train(kTiny + " --recipe " + e.recipe + " --epochs 1 --out-dir " + dir.path().string());
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(banner_value(run.out, "recipe"), e.recipe);
+    EXPECT_EQ(banner_value(run.out, "epochs"), "1") << "the command line overrides the recipe";
+    EXPECT_EQ(banner_value(run.out, "batch_size"), e.batch_size);
+    EXPECT_EQ(banner_value(run.out, "lr"), e.lr);
+    EXPECT_EQ(banner_value(run.out, "lr_schedule"), e.lr_schedule);
+    EXPECT_EQ(banner_value(run.out, "weight_decay"), e.weight_decay);
+    EXPECT_EQ(banner_value(run.out, "label_smoothing"), e.label_smoothing);
+    EXPECT_EQ(banner_value(run.out, "augment"), e.augment);
+    const std::string card = model_card(dir.path() / "mnist_mlp.pt");
+    EXPECT_NE(card.find("\"recipe\": \"" + e.recipe + "\""), std::string::npos) << card;
+    EXPECT_EQ(run.out.find("augmentation: ") != std::string::npos, e.recipe == "best") << run.out;
+  }
+}
+
+TEST(TrainCliRecipes, OptionsGivenOverrideTheRecipeAndReachTheTrainer) {
+  mnist::test::TempDir dir;
+  const std::string best = kTiny + " --recipe best --epochs 2 --seed 5";
+  const auto as_recipe = run_train(best + " --out-dir " + (dir.path() / "best").string());
+  const auto overridden = run_train(best + " --augment 0.5 --weight-decay 0 --label-smoothing 0.1 --lr 0.001"
+                                           " --batch-size 64 --threads 0 --out-dir " + (dir.path() / "overridden").string());
+  ASSERT_EQ(as_recipe.exit_code, 0) << as_recipe.err;
+  ASSERT_EQ(overridden.exit_code, 0) << overridden.err;
+  EXPECT_EQ(banner_value(as_recipe.out, "threads"), "1");
+  EXPECT_EQ(banner_value(overridden.out, "recipe"), "best");
+  EXPECT_EQ(banner_value(overridden.out, "augment"),
+            "0.5 (shift 1 px, rotation 5 deg, scale 0.95-1.05, elastic alpha 17 sigma 4)");
+  EXPECT_EQ(banner_value(overridden.out, "weight_decay"), "0");
+  EXPECT_EQ(banner_value(overridden.out, "label_smoothing"), "0.1");
+  EXPECT_EQ(banner_value(overridden.out, "lr"), "0.001");
+  EXPECT_EQ(banner_value(overridden.out, "batch_size"), "64");
+  EXPECT_EQ(banner_value(overridden.out, "threads"), "0");
+  EXPECT_EQ(banner_value(overridden.out, "lr_schedule"), "cosine") << "what was not given stays the recipe's";
+
+  const std::string card = model_card(dir.path() / "overridden" / "mnist_mlp.pt");
+  for (const char* text : {"\"label_smoothing\": 0.1", "\"weight_decay\": 0.0", "\"strength\": 0.5",
+                           "\"elastic_alpha\": 17.0", "\"optimizer\": \"Adam\""}) {
+    EXPECT_NE(card.find(text), std::string::npos) << text << " not in " << card;
+  }
+  EXPECT_NE(model_card(dir.path() / "best" / "mnist_mlp.pt").find("\"optimizer\": \"AdamW (decoupled weight decay)\""),
+            std::string::npos);
+
+  // Each of the options changes what is trained: the same run with one of them set otherwise
+  // ends with another training loss.
+  const auto first_loss = [](const fs::path& log) {
+    const std::string text = read_file(log);
+    const size_t row = text.find("\n1,") + 3;
+    return text.substr(row, text.find(',', row) - row);
+  };
+  const std::string reference = first_loss(dir.path() / "best" / "train_log.csv");
+  for (const char* option : {"--augment 0", "--weight-decay 0", "--label-smoothing 0"}) {
+    SCOPED_TRACE(option);
+    const fs::path out = dir.path() / "variant";
+    const auto variant = run_train(best + " " + option + " --out-dir " + out.string());
+    ASSERT_EQ(variant.exit_code, 0) << variant.err;
+    EXPECT_NE(first_loss(out / "train_log.csv"), reference);
+  }
+}
+
+TEST(TrainCliRecipes, AnAugmentedRunResumesToTheSameModel) {
+  mnist::test::TempDir dir;
+  // Constant schedule: a finished 1-epoch run can be extended (see the resume test above).
+  const std::string common = kTiny + " --recipe best --lr-schedule constant --seed 9";
+  const fs::path whole = dir.path() / "whole";
+  const fs::path parts = dir.path() / "parts";
+  ASSERT_EQ(run_train(common + " --epochs 3 --out-dir " + whole.string()).exit_code, 0);
+  ASSERT_EQ(run_train(common + " --epochs 1 --out-dir " + parts.string()).exit_code, 0);
+  const auto resumed = run_train(common + " --epochs 3 --resume --out-dir " + parts.string());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  auto a = torch::jit::load((whole / "mnist_mlp.pt").string());
+  auto b = torch::jit::load((parts / "mnist_mlp.pt").string());
+  const auto pb = b.named_parameters();
+  int compared = 0;
+  for (const auto& item : a.named_parameters()) {
+    for (const auto& other : pb) {
+      if (other.name == item.name) {
+        EXPECT_TRUE(torch::equal(item.value, other.value)) << item.name;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 4);  // --hidden 32: two layers
+
+  const auto other_augment = run_train(common + " --epochs 4 --augment 0.5 --resume --out-dir " + parts.string());
+  expect_one_line_error(other_augment, 2, "augment=1.0");
 }
