@@ -34,7 +34,7 @@ mnist::EvaluateOptions parse_options(int argc, char** argv, bool& help_shown) {
     help_shown = true;
     return o;
   }
-  if (!args.unmatched().empty()) throw mnist::UsageError("unexpected argument '" + args.unmatched().front() + "'");
+  mnist::reject_conflicting_repeats(args);
   o.model = args["model"].as<std::string>();
   o.data_dir = args["data-dir"].as<std::string>();
   o.split = args["split"].as<std::string>();
@@ -45,6 +45,9 @@ mnist::EvaluateOptions parse_options(int argc, char** argv, bool& help_shown) {
   o.device = args["device"].as<std::string>();
   o.batch_size = mnist::parse_integer_option("batch-size", args["batch-size"].as<std::string>());
   o.limit = mnist::parse_integer_option("limit", args["limit"].as<std::string>());
+  // After the values: in "--limit --model m.pt" the option swallowed "--model", and its value
+  // names that mistake better than the stray "m.pt" does.
+  if (!args.unmatched().empty()) throw mnist::UsageError("unexpected argument '" + args.unmatched().front() + "'");
   mnist::validate(o);
   return o;
 }

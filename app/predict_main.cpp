@@ -36,6 +36,7 @@ mnist::PredictOptions parse_options(int argc, char** argv, bool& help_shown) {
     return o;
   }
   if (!args.unmatched().empty()) throw mnist::UsageError("unexpected argument '" + args.unmatched().front() + "'");
+  mnist::reject_conflicting_repeats(args, /*lists=*/{"images"});
   o.model = args["model"].as<std::string>();
   o.json = args.count("json") > 0;
   if (args.count("save-preprocessed")) o.save_preprocessed = args["save-preprocessed"].as<std::string>();

@@ -50,6 +50,7 @@ mnist::TrainOptions parse_options(int argc, char** argv, bool& help_shown) {
     return d;
   }
   if (!args.unmatched().empty()) throw mnist::UsageError("unexpected argument '" + args.unmatched().front() + "'");
+  mnist::reject_conflicting_repeats(args);
   mnist::TrainOptions o = mnist::recipe_options(args["recipe"].as<std::string>());
   const auto text = [&](const char* name) { return args[name].as<std::string>(); };
   const auto real = [&](const char* name, double& field) {

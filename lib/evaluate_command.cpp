@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <utility>
 
 #include "atomic_file.h"
@@ -35,62 +34,6 @@ MnistSplit parse_split(const std::string& text) {
   if (text == "test") return MnistSplit::kTest;
   if (text == "train") return MnistSplit::kTrain;
   throw UsageError("--split " + text + ": must be test or train");
-}
-
-std::string shape_text(const at::Tensor& tensor) {
-  std::ostringstream out;
-  out << tensor.sizes();
-  return out.str();
-}
-
-// TorchScript interpreter errors open with a generic line and end with the actual complaint.
-std::string last_line(const std::string& text) {
-  size_t end = text.size();
-  while (end > 0) {
-    const size_t begin = text.rfind('\n', end - 1);
-    const size_t start = begin == std::string::npos ? 0 : begin + 1;
-    const std::string line = text.substr(start, end - start);
-    if (line.find_first_not_of(" \t\r") != std::string::npos) return line;
-    if (begin == std::string::npos) break;
-    end = begin;
-  }
-  return one_line(text);
-}
-
-at::Tensor checked_probabilities(torch::jit::Module& module, const std::string& model_label,
-                                 const at::Tensor& images) {
-  c10::IValue output;
-  try {
-    output = module.forward({images});
-  } catch (const c10::Error& e) {
-    throw RuntimeError(model_label + ": running the model on images [N,1,28,28] failed: " +
-                       last_line(e.what_without_backtrace()));
-  } catch (const std::exception& e) {  // the interpreter's own errors are not c10::Errors
-    throw RuntimeError(model_label + ": running the model on images [N,1,28,28] failed: " +
-                       last_line(e.what()));
-  }
-  if (!output.isTensor()) {
-    throw RuntimeError(model_label + ": model output is a " + output.tagKind() +
-                       ", expected a tensor [N,10]");
-  }
-  const at::Tensor probabilities = output.toTensor();
-  if (probabilities.dim() != 2 || probabilities.size(0) != images.size(0) ||
-      probabilities.size(1) != kNumClasses) {
-    throw RuntimeError(model_label + ": model output has shape " + shape_text(probabilities) +
-                       " for a batch of " + std::to_string(images.size(0)) +
-                       " images, expected [N,10]");
-  }
-  if (!probabilities.is_floating_point()) {
-    throw RuntimeError(model_label + ": model output is not floating point, expected probabilities");
-  }
-  const auto as_float = probabilities.to(torch::kFloat);
-  const bool valid = as_float.isfinite().all().item<bool>() && as_float.ge(0).all().item<bool>() &&
-                     (as_float.sum(/*dim=*/1) - 1).abs().le(1e-3).all().item<bool>();
-  if (!valid) {
-    throw RuntimeError(model_label + ": model output rows are not probabilities (non-negative, "
-                       "summing to 1); export the model with mnist-train, whose output is softmax");
-  }
-  return as_float;
 }
 
 ConfusionMatrix to_matrix(const at::Tensor& confusion) {
@@ -224,7 +167,7 @@ EvalResult evaluate_torchscript(torch::jit::Module& module, const std::string& m
   std::vector<at::Tensor> batches;
   auto result = evaluate(
       [&](const at::Tensor& images) {
-        const auto batch = checked_probabilities(module, model_label, images);
+        const auto batch = forward_probabilities(module, model_label, images);
         if (probabilities != nullptr) batches.push_back(batch.to(torch::kCPU));
         return torch::log(batch.clamp_min(1e-12));
       },

@@ -36,35 +36,15 @@ fs::path preprocessed_path(const fs::path& directory, const fs::path& image,
 at::Tensor classify(torch::jit::Module& model, const fs::path& model_path,
                     const std::vector<std::vector<float>>& fields, const c10::Device& device) {
   const auto count = static_cast<int64_t>(fields.size());
-  auto batch = torch::empty({count, kFieldSide, kFieldSide}, torch::kFloat32);
+  auto batch = torch::empty({count, 1, kFieldSide, kFieldSide}, torch::kFloat32);
   for (int64_t i = 0; i < count; ++i) {
     std::copy(fields[static_cast<size_t>(i)].begin(), fields[static_cast<size_t>(i)].end(),
               batch.data_ptr<float>() + i * kFieldSide * kFieldSide);
   }
   torch::NoGradGuard no_grad;
-  at::Tensor probabilities;
-  try {
-    probabilities = model.forward({batch.to(device)}).toTensor().to(torch::kCPU, torch::kFloat64);
-  } catch (const c10::Error& e) {
-    throw RuntimeError(model_path.string() + ": running the model failed (" +
-                       one_line(e.what_without_backtrace()) +
-                       "); use a model exported by mnist-train");
-  }
-  if (probabilities.dim() != 2 || probabilities.size(0) != count ||
-      probabilities.size(1) != kNumClasses) {
-    throw RuntimeError(model_path.string() + ": the model returned shape " +
-                       c10::str(probabilities.sizes()) + " for " + std::to_string(count) +
-                       " images, expected [" + std::to_string(count) +
-                       ", 10]; use a model exported by mnist-train");
-  }
-  const bool are_probabilities = probabilities.min().item<double>() >= 0 &&
-                                 (probabilities.sum(1) - 1).abs().max().item<double>() < 1e-3;
-  if (!are_probabilities) {
-    throw RuntimeError(model_path.string() +
-                       ": the model's outputs are not probabilities (rows must sum to 1); use a "
-                       "model exported by mnist-train");
-  }
-  return probabilities.contiguous();
+  return forward_probabilities(model, model_path.string(), batch.to(device))
+      .to(torch::kCPU, torch::kFloat64)
+      .contiguous();
 }
 
 void fill_prediction(ImagePrediction& prediction, const double* row) {

@@ -144,15 +144,15 @@ TEST(PredictCli, ModelErrorsAreOneLineAndNameTheModel) {
   const auto logits = scripted_model(dir.path(), "Logits",
       "def forward(self, x: Tensor) -> Tensor:\n    return x.reshape(x.size(0), 784)[:, :10] - 1.0\n");
   expect_one_line_error(run_predict({"--model", logits, image}), 1,
-                        logits.string() + ": the model's outputs are not probabilities");
+                        logits.string() + ": model output rows are not probabilities");
   const auto wide = scripted_model(dir.path(), "Wide",
       "def forward(self, x: Tensor) -> Tensor:\n    return torch.softmax(x.reshape(x.size(0), 784), 1)\n");
   expect_one_line_error(run_predict({"--model", wide, image}), 1,
-                        wide.string() + ": the model returned shape [1, 784] for 1 images, expected [1, 10]");
+                        wide.string() + ": model output has shape [1, 784] for a batch of 1 images, expected [N,10]");
   const auto flat = scripted_model(dir.path(), "Flat",
       "def forward(self, x: Tensor) -> Tensor:\n    return torch.softmax(x.reshape(x.size(0), 7, 112), 1)\n");
   expect_one_line_error(run_predict({"--model", flat, image}), 1,
-                        flat.string() + ": the model returned shape [1, 7, 112]");
+                        flat.string() + ": model output has shape [1, 7, 112]");
 }
 
 TEST(PredictCli, MnistTestImagesSavedAsPngGetTheTestSetPredictions) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "cli_faults.h"
 #include "synthetic_mnist.h"
 #include "test_support.h"
 #include "trainer.h"
@@ -31,30 +32,16 @@ namespace {
 const std::string kTrainBinary = MNIST_TRAIN_BINARY;
 
 ChildResult run(const std::vector<std::string>& argv, std::optional<rlim_t> file_size_limit = std::nullopt) {
-  ChildProcess child(argv, file_size_limit);
-  return child.finish();
+  return mnist::test::run_command(argv, file_size_limit);
 }
 
-std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
+using mnist::test::operator+;
 
 std::vector<std::string> file_names(const fs::path& directory) {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(directory)) names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
-}
-
-void expect_one_line_failure(const ChildResult& run, const std::string& subject, const std::string& problem) {
-  EXPECT_EQ(run.term_signal, 0) << "killed by signal " << run.term_signal << ": " << run.err;
-  EXPECT_EQ(run.exit_code, 1) << run.err;
-  EXPECT_EQ(run.err.rfind("mnist-train: " + subject + ": ", 0), 0u) << run.err;
-  EXPECT_NE(run.err.find(problem), std::string::npos) << "lacks '" << problem << "': " << run.err;
-  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
-  EXPECT_EQ(run.err.find("Exception raised from"), std::string::npos) << run.err;
-  EXPECT_EQ(run.err.find("terminate called"), std::string::npos) << run.err;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,7 +194,7 @@ TEST(TrainFullDisk, AFailedExportKeepsThePreviousFileAndLeavesNoTemporaryOne) {
   for (const auto& [limit, failing, problem] : cases) {
     SCOPED_TRACE("file size limit " + std::to_string(limit));
     const ChildResult full = run(args + std::vector<std::string>{"--resume"}, limit);
-    expect_one_line_failure(full, (dir.path() / failing).string(), problem);
+    mnist::test::expect_one_line_failure(full, "mnist-train", (dir.path() / failing).string(), problem);
     EXPECT_EQ(file_names(dir.path()), names) << "a temporary file was left behind";
     for (const auto& name : names) {
       // The TorchScript file is written again, whole, before the Keras export fails.
@@ -223,75 +210,7 @@ TEST(TrainFullDisk, AFailedExportKeepsThePreviousFileAndLeavesNoTemporaryOne) {
 
 namespace {
 
-const std::string kImages = "train-images-idx3-ubyte";
-const std::string kLabels = "train-labels-idx1-ubyte";
-const std::string kTestImages = "t10k-images-idx3-ubyte";
-const std::string kTestLabels = "t10k-labels-idx1-ubyte";
-
-// A data directory of links to the real MNIST files: LibTorch's reader takes only the full
-// 60000/10000 sets, so the files a case leaves intact are the real ones, and the one it damages
-// is replaced (never written through) by a small synthetic file.
-void link_real_mnist(const fs::path& data_dir) {
-  fs::create_directories(data_dir);
-  for (const auto& name : {kImages, kLabels, kTestImages, kTestLabels}) {
-    fs::create_symlink(fs::path(MNIST_TEST_DATA_DIR) / name, data_dir / name);
-  }
-}
-
-struct DataCase {
-  std::string name;
-  std::function<void(const fs::path& data_dir)> damage;
-  std::string subject;  // the path the message starts with, relative to the data directory
-  std::string problem;
-};
-
-std::vector<DataCase> data_cases() {
-  using mnist::test::synthetic_images;
-  using mnist::test::synthetic_labels;
-  const auto replace = [](const std::string& name, const std::string& bytes) {
-    return [name, bytes](const fs::path& dir) { mnist::test::write_bytes(dir / name, bytes); };
-  };
-  const auto replace_with_gzip = [](const std::string& gzip) {
-    return [gzip](const fs::path& dir) {
-      fs::remove(dir / kImages);
-      mnist::test::write_bytes(dir / (kImages + ".gz"), gzip);
-    };
-  };
-  std::string bad_label = synthetic_labels(60).bytes();
-  bad_label[8 + 7] = 12;
-  mnist::test::IdxFile huge = synthetic_images(60);
-  huge.dims[0] = uint32_t{1} << 31;
-  const std::string gzip = mnist::test::gzip_bytes(synthetic_images(60).bytes());
-  std::string corrupt_gzip = gzip;
-  corrupt_gzip[10] = static_cast<char>(corrupt_gzip[10] | 0x06);  // deflate block type 3: reserved
-
-  return {
-      {"MissingDirectory", [](const fs::path& dir) { fs::remove_all(dir); }, "", "data directory missing"},
-      {"MissingFile", [](const fs::path& dir) { fs::remove(dir / kTestLabels); }, kTestLabels,
-       "missing (and no t10k-labels-idx1-ubyte.gz beside it)"},
-      {"EmptyFile", replace(kLabels, ""), kLabels, "empty (0 bytes)"},
-      {"TruncatedFile", replace(kImages, synthetic_images(60).bytes().substr(0, 5000)), kImages,
-       "header says 60 images, so expected 47056 bytes, but there are 5000 (truncated)"},
-      {"WrongMagicNumber", replace(kTestLabels, synthetic_images(20).bytes()), kTestLabels,
-       "wrong magic number 0x00000803, expected 0x00000801 for IDX labels (this is an IDX images file)"},
-      {"ImagesNot28x28", replace(kImages, synthetic_images(60, 32, 32).bytes()), kImages,
-       "images are 32x32, expected 28x28"},
-      {"LabelOutOfRange", replace(kLabels, bad_label), kLabels, "label at index 7 is 12, expected 0..9"},
-      {"CountsDisagree", replace(kTestLabels, synthetic_labels(9999).bytes()), kTestLabels,
-       "holds 9999 labels but "},
-      {"HeaderClaims2To31Images", replace(kImages, huge.bytes()), kImages,
-       "header says 2147483648 images, so expected 1683627180048 bytes, but there are 47056 (truncated)"},
-      {"DirectoryWhereAFileShouldBe",
-       [](const fs::path& dir) {
-         fs::remove(dir / kImages);
-         fs::create_directory(dir / kImages);
-       },
-       kImages, "is a directory where a file was expected"},
-      {"CorruptGzip", replace_with_gzip(corrupt_gzip), kImages + ".gz", "corrupt gzip data (invalid block type)"},
-      {"TruncatedGzip", replace_with_gzip(gzip.substr(0, gzip.size() / 2)), kImages + ".gz",
-       "truncated gzip data"},
-  };
-}
+using mnist::test::DataCase;
 
 std::vector<std::string> quick_run(const fs::path& data_dir, const fs::path& out_dir) {
   return {kTrainBinary, "--data-dir", data_dir.string(), "--out-dir", out_dir.string(), "--hidden", "16",
@@ -304,7 +223,7 @@ class TrainBrokenData : public ::testing::TestWithParam<DataCase> {};
 
 TEST(TrainBrokenDataControl, TheUndamagedDirectoryTrains) {
   mnist::test::TempDir dir;
-  link_real_mnist(dir.path() / "data");
+  mnist::test::link_real_mnist(MNIST_TEST_DATA_DIR, dir.path() / "data");
   const ChildResult result = run(quick_run(dir.path() / "data", dir.path() / "out"));
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("epoch 1/1"), std::string::npos) << result.out;
@@ -314,15 +233,17 @@ TEST_P(TrainBrokenData, FailsWithOneLineNamingTheFileAndTheProblem) {
   const DataCase& data_case = GetParam();
   mnist::test::TempDir dir;
   const fs::path data_dir = dir.path() / "data";
-  link_real_mnist(data_dir);
+  mnist::test::link_real_mnist(MNIST_TEST_DATA_DIR, data_dir);
   data_case.damage(data_dir);
-  const ChildResult result = run(quick_run(data_dir, dir.path() / "out"));
+  const ChildResult result = run(mnist::test::command_for(data_case, quick_run(data_dir, dir.path() / "out")));
   const fs::path subject = data_case.subject.empty() ? data_dir : data_dir / data_case.subject;
-  expect_one_line_failure(result, subject.string(), data_case.problem);
+  mnist::test::expect_one_line_failure(result, "mnist-train", subject.string(), data_case.problem);
   EXPECT_NE(result.err.find("Run scripts/setup.sh"), std::string::npos) << result.err;
   EXPECT_EQ(result.out.find("epoch 1/1"), std::string::npos) << "trained on broken data";
   EXPECT_FALSE(fs::exists(dir.path() / "out" / "mnist_mlp.pt"));
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryKind, TrainBrokenData, ::testing::ValuesIn(data_cases()),
-                         [](const ::testing::TestParamInfo<DataCase>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(EveryKind, TrainBrokenData,
+                         ::testing::ValuesIn(mnist::test::broken_data_cases(mnist::test::kTrainPair,
+                                                                            mnist::test::kTestPair)),
+                         mnist::test::data_case_name);
