@@ -1,6 +1,7 @@
 // mnist-evaluate: runs a TorchScript model from mnist-train over MNIST and reports accuracy,
 // per-class metrics and the most confused digits, with a confusion heatmap and metrics.json.
 // Parses options, prints them, calls the library, maps failures to exit codes.
+#include <algorithm>
 #include <cstdio>
 #include <cxxopts.hpp>
 #include <iostream>
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
                 static_cast<long long>(report.count));
     std::printf("accuracy %.4f +/- %.4f (standard error), mean cross-entropy %.4f\n",
                 report.accuracy, report.accuracy_standard_error, summary.loss);
+    std::printf("model over all images: %.3f s, %.0f images/s\n", summary.forward_seconds,
+                static_cast<double>(report.count) / std::max(summary.forward_seconds, 1e-9));
     std::cout << mnist::format_classification_report(report);
     for (const auto& warning : summary.warnings) std::cerr << "mnist-evaluate: warning: " << warning << "\n";
     for (const auto& file : summary.files_written) std::cout << "wrote " << file.string() << "\n";

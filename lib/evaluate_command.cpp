@@ -4,6 +4,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -208,9 +209,12 @@ EvaluateSummary run_evaluation(const EvaluateOptions& options, const c10::Device
   }
 
   at::Tensor probabilities;
+  const auto forward_start = std::chrono::steady_clock::now();
   const auto result = evaluate_torchscript(module, options.model.string(), data, device,
                                            options.batch_size,
                                            options.misclassified > 0 ? &probabilities : nullptr);
+  summary.forward_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - forward_start).count();
   summary.loss = result.loss;
   summary.confusion = to_matrix(result.confusion);
   summary.report = classification_report(summary.confusion, kConfusedPairsReported);

@@ -52,6 +52,7 @@ struct EvaluateSummary {
   std::string model_name;  // from the model card, e.g. "mnist_mlp (784-300-100-10)"
   std::string data_name;   // e.g. "MNIST test set" or "first 300 of the MNIST test set"
   double loss = 0;         // mean cross-entropy
+  double forward_seconds = 0;  // running the model over every image, metrics included
   ClassificationReport report;  // count, accuracy and its standard error, per class, pairs
   ConfusionMatrix confusion;    // rows = truth, columns = predicted
   std::vector<std::filesystem::path> files_written;
