@@ -57,6 +57,23 @@ void expect_one_line_error(const Run& run, int exit_code, const std::string& phr
   EXPECT_EQ(run.err.find("Exception raised from"), std::string::npos) << run.err;
 }
 
+// Every parameter of two exported TorchScript models is bit-identical; `tensors` of them.
+void expect_identical_weights(const fs::path& a_path, const fs::path& b_path, int tensors) {
+  auto a = torch::jit::load(a_path.string());
+  auto b = torch::jit::load(b_path.string());
+  const auto pb = b.named_parameters();
+  int compared = 0;
+  for (const auto& item : a.named_parameters()) {
+    for (const auto& other : pb) {
+      if (other.name == item.name) {
+        EXPECT_TRUE(torch::equal(item.value, other.value)) << item.name;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, tensors);
+}
+
 }  // namespace
 
 TEST(TrainCli, DataIsPresent) {
@@ -152,32 +169,30 @@ TEST(TrainCli, ShortRunWritesEveryFileAndPrintsASummary) {
   EXPECT_EQ(log.find(",,"), std::string::npos) << "validation columns empty despite --val-split";
 }
 
+namespace {
+
+// `common` trained for 3 epochs in one run into `whole`, and into `parts` as 1 epoch and then
+// --resume up to 3; returns the resumed run.
+Run train_whole_and_in_parts(const std::string& common, const fs::path& whole, const fs::path& parts) {
+  EXPECT_EQ(run_train(common + " --epochs 3 --out-dir " + whole.string()).exit_code, 0);
+  EXPECT_EQ(run_train(common + " --epochs 1 --out-dir " + parts.string()).exit_code, 0);
+  return run_train(common + " --epochs 3 --resume --out-dir " + parts.string());
+}
+
+}  // namespace
+
 TEST(TrainCli, ResumeEndsWithTheSameModelAsAnUninterruptedRun) {
   mnist::test::TempDir dir;
   // A constant schedule lets a finished 1-epoch run be extended; a cosine one spans --epochs.
   const std::string common = kSmall + " --dropout 0.1 --seed 3 --threads 1 --lr-schedule constant";
   const fs::path whole = dir.path() / "whole";
   const fs::path parts = dir.path() / "parts";
-  ASSERT_EQ(run_train(common + " --epochs 3 --out-dir " + whole.string()).exit_code, 0);
-  ASSERT_EQ(run_train(common + " --epochs 1 --out-dir " + parts.string()).exit_code, 0);
-  const auto resumed = run_train(common + " --epochs 3 --resume --out-dir " + parts.string());
+  const auto resumed = train_whole_and_in_parts(common, whole, parts);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_EQ(resumed.out.find("epoch 1/3"), std::string::npos) << "epoch 1 was trained again";
   EXPECT_NE(resumed.out.find("epoch 2/3"), std::string::npos);
 
-  auto a = torch::jit::load((whole / "mnist_mlp.pt").string());
-  auto b = torch::jit::load((parts / "mnist_mlp.pt").string());
-  const auto pb = b.named_parameters();
-  int compared = 0;
-  for (const auto& item : a.named_parameters()) {
-    for (const auto& other : pb) {
-      if (other.name == item.name) {
-        EXPECT_TRUE(torch::equal(item.value, other.value)) << item.name;
-        ++compared;
-      }
-    }
-  }
-  EXPECT_EQ(compared, 6);
+  expect_identical_weights(whole / "mnist_mlp.pt", parts / "mnist_mlp.pt", 6);
   EXPECT_EQ(read_file(whole / "train_log.csv").substr(0, 60), read_file(parts / "train_log.csv").substr(0, 60));
 
   std::string other_batch = common;  // an option may be given only once: change it in place
@@ -290,23 +305,9 @@ TEST(TrainCliRecipes, AnAugmentedRunResumesToTheSameModel) {
   const std::string common = kTiny + " --recipe best --lr-schedule constant --seed 9";
   const fs::path whole = dir.path() / "whole";
   const fs::path parts = dir.path() / "parts";
-  ASSERT_EQ(run_train(common + " --epochs 3 --out-dir " + whole.string()).exit_code, 0);
-  ASSERT_EQ(run_train(common + " --epochs 1 --out-dir " + parts.string()).exit_code, 0);
-  const auto resumed = run_train(common + " --epochs 3 --resume --out-dir " + parts.string());
+  const auto resumed = train_whole_and_in_parts(common, whole, parts);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-  auto a = torch::jit::load((whole / "mnist_mlp.pt").string());
-  auto b = torch::jit::load((parts / "mnist_mlp.pt").string());
-  const auto pb = b.named_parameters();
-  int compared = 0;
-  for (const auto& item : a.named_parameters()) {
-    for (const auto& other : pb) {
-      if (other.name == item.name) {
-        EXPECT_TRUE(torch::equal(item.value, other.value)) << item.name;
-        ++compared;
-      }
-    }
-  }
-  EXPECT_EQ(compared, 4);  // --hidden 32: two layers
+  expect_identical_weights(whole / "mnist_mlp.pt", parts / "mnist_mlp.pt", 4);  // --hidden 32
 
   const auto other_augment = run_train(common + " --epochs 4 --augment 0.5 --resume --out-dir " + parts.string());
   expect_one_line_error(other_augment, 2, "augment=1.0");
