@@ -52,10 +52,16 @@ std::vector<std::string> file_names(const fs::path& directory) {
 constexpr int kInterruptibleEpochs = 6;
 constexpr int kStepsPerEpoch = 94;
 
-std::vector<std::string> interruptible_run(const fs::path& out_dir) {
-  return {kTrainBinary, "--data-dir", MNIST_TEST_DATA_DIR, "--out-dir", out_dir.string(),
-          "--train-limit", "3000", "--test-limit", "500", "--hidden", "64,32", "--dropout", "0.1",
-          "--epochs", std::to_string(kInterruptibleEpochs), "--threads", "1", "--seed", "11"};
+// `extra` options go after the common ones (e.g. augmentation, whose next epoch is being
+// prepared on another thread when the signal comes).
+std::vector<std::string> interruptible_run(const fs::path& out_dir,
+                                           const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> command{
+      kTrainBinary, "--data-dir", MNIST_TEST_DATA_DIR, "--out-dir", out_dir.string(),
+      "--train-limit", "3000", "--test-limit", "500", "--hidden", "64,32", "--dropout", "0.1",
+      "--epochs", std::to_string(kInterruptibleEpochs), "--threads", "1", "--seed", "11"};
+  command.insert(command.end(), extra.begin(), extra.end());
+  return command;
 }
 
 struct InterruptMessage {
@@ -67,8 +73,9 @@ struct InterruptMessage {
 
 // Starts an interruptible run, sends signal_number once epoch 1 is reported and checks the
 // exit code and the one line it ends with.
-InterruptMessage interrupt_run(const fs::path& out_dir, int signal_number, int exit_code) {
-  ChildProcess child(interruptible_run(out_dir));
+InterruptMessage interrupt_run(const fs::path& out_dir, int signal_number, int exit_code,
+                               const std::vector<std::string>& extra = {}) {
+  ChildProcess child(interruptible_run(out_dir, extra));
   const std::string first_epoch = "epoch 1/" + std::to_string(kInterruptibleEpochs);
   EXPECT_TRUE(child.wait_for_output(first_epoch)) << "no '" << first_epoch << "' line";
   child.send_signal(signal_number);
@@ -103,6 +110,9 @@ InterruptMessage interrupt_run(const fs::path& out_dir, int signal_number, int e
   EXPECT_EQ(message.checkpoint, (out_dir / "checkpoint.pt").string());
   EXPECT_EQ(message.resume_command.rfind(kTrainBinary + " ", 0), 0u) << message.resume_command;
   EXPECT_NE(message.resume_command.find(" --out-dir " + out_dir.string() + " "), std::string::npos);
+  std::string extra_text;
+  for (const auto& option : extra) extra_text += " " + option;
+  EXPECT_NE(message.resume_command.find(extra_text), std::string::npos) << message.resume_command;
   EXPECT_TRUE(message.resume_command.size() > 9 &&
               message.resume_command.compare(message.resume_command.size() - 9, 9, " --resume") == 0)
       << message.resume_command;
@@ -124,13 +134,16 @@ std::string log_figures(const fs::path& log) {
   return figures;
 }
 
+// Extra mnist-train options of an interrupted run: none, or on-the-fly augmentation.
+class TrainInterrupt : public ::testing::TestWithParam<std::vector<std::string>> {};
+
 }  // namespace
 
-TEST(TrainInterrupt, SigintCheckpointsMidEpochAndTheResumeEndsWithTheUninterruptedWeights) {
+TEST_P(TrainInterrupt, SigintCheckpointsMidEpochAndTheResumeEndsWithTheUninterruptedWeights) {
   mnist::test::TempDir dir;
   const fs::path parts = dir.path() / "parts";
   const fs::path whole = dir.path() / "whole";
-  const InterruptMessage message = interrupt_run(parts, SIGINT, 130);
+  const InterruptMessage message = interrupt_run(parts, SIGINT, 130, GetParam());
   ASSERT_FALSE(message.resume_command.empty());
 
   // The command exactly as printed, through a shell.
@@ -138,7 +151,7 @@ TEST(TrainInterrupt, SigintCheckpointsMidEpochAndTheResumeEndsWithTheUninterrupt
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_EQ(resumed.out.find("epoch 1/"), std::string::npos) << "epoch 1 was trained again";
   EXPECT_NE(resumed.out.find("epoch " + std::to_string(message.epoch) + "/"), std::string::npos);
-  const ChildResult uninterrupted = run(interruptible_run(whole));
+  const ChildResult uninterrupted = run(interruptible_run(whole, GetParam()));
   ASSERT_EQ(uninterrupted.exit_code, 0) << uninterrupted.err;
 
   auto a = torch::jit::load((whole / "mnist_mlp.pt").string());
@@ -156,7 +169,12 @@ TEST(TrainInterrupt, SigintCheckpointsMidEpochAndTheResumeEndsWithTheUninterrupt
   EXPECT_EQ(log_figures(whole / "train_log.csv"), log_figures(parts / "train_log.csv"));
 }
 
-TEST(TrainInterrupt, SigtermCheckpointsAndExits143) {
+INSTANTIATE_TEST_SUITE_P(Options, TrainInterrupt,
+                         ::testing::Values(std::vector<std::string>{},
+                                           std::vector<std::string>{"--augment", "1"}),
+                         [](const auto& info) { return info.param.empty() ? "Plain" : "Augmented"; });
+
+TEST(TrainInterruptBySigterm, CheckpointsAndExits143) {
   mnist::test::TempDir dir;
   interrupt_run(dir.path(), SIGTERM, 143);
 }
