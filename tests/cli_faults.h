@@ -1,7 +1,5 @@
-// What the fault tests of the three command-line tools share: running one, the checks that a
-// failure is one clean line (exit 1) and a usage error one line plus the --help hint (exit 2),
-// and every kind of broken MNIST directory, made from links to the real files with one of them
-// damaged.
+// What the fault tests of the three command-line tools share: every kind of broken MNIST
+// directory, made from links to the real files with one of them damaged.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,55 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "child_process.h"
+#include "cli_expectations.h"
 #include "synthetic_mnist.h"
 
 namespace mnist::test {
-
-inline ChildResult run_command(const std::vector<std::string>& argv,
-                               std::optional<rlim_t> file_size_limit = std::nullopt) {
-  ChildProcess child(argv, file_size_limit);
-  return child.finish();
-}
-
-inline std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-inline size_t line_count(const std::string& text) {
-  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-// Nothing of a crash or of LibTorch's internals reached the user.
-inline void expect_no_trace(const ChildResult& run) {
-  EXPECT_EQ(run.term_signal, 0) << "killed by signal " << run.term_signal << ": " << run.err;
-  for (const char* trace : {"Exception raised from", "terminate called", "frame #", "Traceback", "Aborted"}) {
-    EXPECT_EQ(run.err.find(trace), std::string::npos) << "'" << trace << "' in: " << run.err;
-  }
-}
-
-// "<program>: <subject>: ...<problem>...", one line, exit 1.
-inline void expect_one_line_failure(const ChildResult& run, const std::string& program,
-                                    const std::string& subject, const std::string& problem) {
-  expect_no_trace(run);
-  EXPECT_EQ(run.exit_code, 1) << run.err;
-  EXPECT_EQ(run.err.rfind(program + ": " + subject + ": ", 0), 0u) << run.err;
-  EXPECT_NE(run.err.find(problem), std::string::npos) << "lacks '" << problem << "': " << run.err;
-  EXPECT_EQ(line_count(run.err), 1u) << run.err;
-}
-
-// "<program>: ...<phrase>..." and "Try '<program> --help'.", exit 2.
-inline void expect_usage_error(const ChildResult& run, const std::string& program, const std::string& phrase) {
-  expect_no_trace(run);
-  EXPECT_EQ(run.exit_code, 2) << run.err;
-  EXPECT_EQ(run.err.rfind(program + ": ", 0), 0u) << run.err;
-  EXPECT_NE(run.err.find(phrase), std::string::npos) << "lacks '" << phrase << "': " << run.err;
-  EXPECT_EQ(line_count(run.err), 2u) << run.err;
-  const std::string hint = "\nTry '" + program + " --help'.\n";
-  EXPECT_TRUE(run.err.size() > hint.size() && run.err.compare(run.err.size() - hint.size(), hint.size(), hint) == 0)
-      << run.err;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Broken data

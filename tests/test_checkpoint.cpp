@@ -18,12 +18,14 @@
 #include <vector>
 
 #include "errors.h"
+#include "model_checks.h"
 #include "synthetic_mnist.h"
 #include "test_support.h"
 #include "train_command.h"
 #include "trainer.h"
 
 namespace fs = std::filesystem;
+using mnist::test::expect_identical_parameters;
 
 namespace {
 
@@ -51,15 +53,6 @@ mnist::ModelSpec spec_with_dropout() {
   spec.hidden = {32, 16};
   spec.dropout = 0.2;  // the randomness a mid-epoch resume must carry over
   return spec;
-}
-
-void expect_identical_parameters(torch::nn::Sequential& a, torch::nn::Sequential& b) {
-  const auto pa = a->named_parameters();
-  const auto pb = b->named_parameters();
-  ASSERT_EQ(pa.size(), pb.size());
-  for (const auto& item : pa) {
-    EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key() << " differs";
-  }
 }
 
 void expect_same_figures(const mnist::EpochTrainStats& a, const mnist::EpochTrainStats& b) {

@@ -21,6 +21,7 @@
 #include "cli_faults.h"
 #include "keras_h5.h"
 #include "model.h"
+#include "scripted_modules.h"
 #include "synthetic_mnist.h"
 #include "test_support.h"
 #include "torchscript_export.h"
@@ -43,13 +44,6 @@ fs::path exported_model(const fs::path& path) {
   mnist::ModelSpec spec;
   spec.hidden = {16};
   mnist::export_torchscript(mnist::build_mlp(spec), path, R"({"name": "mnist_mlp"})");
-  return path;
-}
-
-fs::path scripted_model(const fs::path& path, const std::string& forward) {
-  torch::jit::Module module("Scripted");
-  module.define(forward);
-  module.save(path.string());
   return path;
 }
 
@@ -147,7 +141,7 @@ std::vector<ModelCase> model_cases() {
   };
   const auto forward = [](const std::string& body) {
     return [body](const fs::path& dir) {
-      return scripted_model(dir / "scripted.pt", "def forward(self, x: Tensor):\n" + body);
+      return mnist::test::save_scripted_module(dir / "scripted.pt", "def forward(self, x: Tensor):\n" + body);
     };
   };
   return {

@@ -9,27 +9,11 @@
 
 #include "errors.h"
 #include "evaluate_command.h"
+#include "scripted_modules.h"
+
+using mnist::test::always_three;
 
 namespace {
-
-// A module that ignores its input and answers 3 with probability 0.55 (0.05 for every other digit).
-torch::jit::Module always_three() {
-  torch::jit::Module module("AlwaysThree");
-  auto answer = torch::full({10}, 0.05);
-  answer[3] = 0.55;
-  module.register_buffer("answer", answer);
-  module.define(R"(
-def forward(self, x: Tensor) -> Tensor:
-    return self.answer.unsqueeze(0).expand(x.size(0), 10).clone()
-)");
-  return module;
-}
-
-torch::jit::Module module_from(const std::string& source) {
-  torch::jit::Module module("Custom");
-  module.define(source);
-  return module;
-}
 
 // Labels 0..9 followed by two more 3s: supports 1 each, 3 for the digit 3.
 mnist::MnistTensors twelve_images() {
@@ -73,7 +57,7 @@ TEST(EvaluateTorchScript, OutputsOtherThanNBy10ProbabilitiesAreOneLineErrors) {
   const auto data = twelve_images();
   const auto run = [&](const std::string& source) {
     return error_of([&]() {
-      auto module = module_from(source);
+      auto module = mnist::test::scripted_module(source);
       mnist::evaluate_torchscript(module, "bad.pt", data, torch::kCPU, /*batch_size=*/4);
     });
   };

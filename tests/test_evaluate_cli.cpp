@@ -2,78 +2,40 @@
 // Models come from mnist-train (a short run on a small subset) or are TorchScript modules built
 // here; the data are small subsets of the real MNIST files that scripts/setup.sh fetches.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
-#include <array>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "cli_expectations.h"
 #include "mnist_dataset.h"
+#include "scripted_modules.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
+using mnist::test::ChildResult;
+using mnist::test::read_file;
 using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+ChildResult run_binary(const std::string& binary, const std::string& arguments) {
+  return mnist::test::run_shell(binary + " " + arguments);
 }
 
-Run run_binary(const std::string& binary, const std::string& arguments) {
-  static int counter = 0;
-  const fs::path err_file = fs::temp_directory_path() / ("mnist-evaluate-stderr-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  const std::string command = binary + " " + arguments + " 2>" + err_file.string();
-  Run run;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.err = read_file(err_file);
-  fs::remove(err_file);
-  return run;
-}
-
-Run run_evaluate(const std::string& arguments) { return run_binary(MNIST_EVALUATE_BINARY, arguments); }
+ChildResult run_evaluate(const std::string& arguments) { return run_binary(MNIST_EVALUATE_BINARY, arguments); }
 
 const std::string kData = std::string("--data-dir ") + MNIST_TEST_DATA_DIR;
 
-void expect_one_line_error(const Run& run, int exit_code, const std::string& phrase) {
-  EXPECT_EQ(run.exit_code, exit_code) << run.err;
-  EXPECT_EQ(run.err.rfind("mnist-evaluate: ", 0), 0u) << run.err;
-  EXPECT_NE(run.err.find(phrase), std::string::npos) << run.err;
-  const size_t lines = static_cast<size_t>(std::count(run.err.begin(), run.err.end(), '\n'));
-  EXPECT_EQ(lines, exit_code == 2 ? 2u : 1u) << run.err;  // usage errors add the --help hint
-  EXPECT_EQ(run.err.find("Exception raised from"), std::string::npos) << run.err;
+void expect_one_line_error(const ChildResult& run, int exit_code, const std::string& phrase) {
+  mnist::test::expect_one_line_error(run, "mnist-evaluate", exit_code, phrase);
 }
 
 // Answers 3 with probability 0.55 whatever the image, as a model file any program can load.
 fs::path save_always_three(const fs::path& path) {
-  torch::jit::Module module("AlwaysThree");
-  auto answer = torch::full({10}, 0.05);
-  answer[3] = 0.55;
-  module.register_buffer("answer", answer);
-  module.define(R"(
-def forward(self, x: Tensor) -> Tensor:
-    return self.answer.unsqueeze(0).expand(x.size(0), 10).clone()
-)");
-  module.save(path.string());
+  mnist::test::always_three().save(path.string());
   return path;
 }
 
@@ -127,11 +89,10 @@ TEST(EvaluateCli, BadModelsAreOneLineRuntimeErrors) {
   expect_one_line_error(run_evaluate(kData + " --limit 50 --model " + text_file.string() + out), 1,
                         text_file.string() + ": not a readable TorchScript model");
 
-  torch::jit::Module five("FiveOutputs");
-  five.define("def forward(self, x: Tensor) -> Tensor:\n"
-              "    return torch.softmax(x.reshape(x.size(0), 784)[:, :5], 1)\n");
-  const fs::path five_file = dir.path() / "five.pt";
-  five.save(five_file.string());
+  const fs::path five_file = mnist::test::save_scripted_module(
+      dir.path() / "five.pt",
+      "def forward(self, x: Tensor) -> Tensor:\n"
+      "    return torch.softmax(x.reshape(x.size(0), 784)[:, :5], 1)\n");
   expect_one_line_error(run_evaluate(kData + " --limit 50 --model " + five_file.string() + out), 1,
                         five_file.string() + ": model output has shape [50, 5]");
   EXPECT_FALSE(fs::exists(dir.path() / "out" / "confusion.png"));

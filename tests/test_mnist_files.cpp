@@ -19,6 +19,7 @@
 namespace fs = std::filesystem;
 using mnist::MnistSplit;
 using mnist::PreparedMnistDir;
+using mnist::test::read_file;
 
 namespace {
 
@@ -58,13 +59,6 @@ void write_file(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   ASSERT_TRUE(out.good()) << path;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 std::string gzip(const std::string& bytes) {

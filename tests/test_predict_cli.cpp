@@ -13,9 +13,10 @@
 #include <regex>
 #include <sstream>
 
-#include "child_process.h"
+#include "cli_expectations.h"
 #include "mnist_dataset.h"
 #include "model.h"
+#include "scripted_modules.h"
 #include "test_support.h"
 #include "torchscript_export.h"
 
@@ -25,11 +26,10 @@ using nlohmann::json;
 namespace {
 
 using Args = std::vector<std::string>;
+using mnist::test::operator+;
 
 mnist::test::ChildResult run_program(const std::string& binary, const Args& arguments) {
-  Args argv{binary};
-  argv.insert(argv.end(), arguments.begin(), arguments.end());
-  return mnist::test::ChildProcess(argv).finish();
+  return mnist::test::run_command(Args{binary} + arguments);
 }
 
 mnist::test::ChildResult run_predict(const Args& arguments) {
@@ -44,11 +44,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 void expect_one_line_error(const mnist::test::ChildResult& run, int exit_code, const std::string& phrase) {
-  EXPECT_EQ(run.exit_code, exit_code) << run.err;
-  EXPECT_EQ(run.err.rfind("mnist-predict: ", 0), 0u) << run.err;
-  EXPECT_NE(run.err.find(phrase), std::string::npos) << run.err;
-  EXPECT_EQ(lines_of(run.err).size(), exit_code == 2 ? 2u : 1u) << run.err;  // usage errors add the --help hint
-  EXPECT_EQ(run.err.find("Exception raised from"), std::string::npos) << run.err;
+  mnist::test::expect_one_line_error(run, "mnist-predict", exit_code, phrase);
 }
 
 // An untrained model: enough where only the plumbing is under test.
@@ -69,11 +65,7 @@ fs::path trained_model(const fs::path& dir) {
 
 // A TorchScript model with a custom forward, saved to dir/name.
 fs::path scripted_model(const fs::path& dir, const std::string& name, const std::string& forward) {
-  torch::jit::Module module(name);
-  module.define(forward);
-  const fs::path path = dir / (name + ".pt");
-  module.save(path.string());
-  return path;
+  return mnist::test::save_scripted_module(dir / (name + ".pt"), forward, name);
 }
 
 cv::Mat mnist_test_image(const mnist::MnistTensors& test, int64_t index) {

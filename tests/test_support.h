@@ -1,10 +1,13 @@
-// Small helpers shared by the tests: a self-removing temporary directory and file counting.
+// Small helpers shared by the tests: a self-removing temporary directory, file counting and
+// reading a whole file.
 #pragma once
 
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace mnist::test {
@@ -27,6 +30,13 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
 
 inline int count_files(const std::filesystem::path& directory) {
   int count = 0;

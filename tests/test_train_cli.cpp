@@ -1,60 +1,28 @@
 // mnist-train as a user runs it: exit codes, one-line errors, files written, resume.
 // The runs use small subsets of the real MNIST files that scripts/setup.sh fetches.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <torch/script.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
-#include <sstream>
 
+#include "cli_expectations.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
+using mnist::test::ChildResult;
+using mnist::test::read_file;
 
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-Run run_train(const std::string& arguments) {
-  static int counter = 0;
-  const fs::path err_file = fs::temp_directory_path() / ("mnist-train-stderr-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  const std::string command = std::string(MNIST_TRAIN_BINARY) + " " + arguments + " 2>" + err_file.string();
-  Run run;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.err = read_file(err_file);
-  fs::remove(err_file);
-  return run;
+ChildResult run_train(const std::string& arguments) {
+  return mnist::test::run_shell(std::string(MNIST_TRAIN_BINARY) + " " + arguments);
 }
 
 const std::string kData = std::string("--data-dir ") + MNIST_TEST_DATA_DIR;
 const std::string kSmall = kData + " --train-limit 600 --test-limit 200 --batch-size 32 --hidden 64,32";
 
-void expect_one_line_error(const Run& run, int exit_code, const std::string& phrase) {
-  EXPECT_EQ(run.exit_code, exit_code) << run.err;
-  EXPECT_EQ(run.err.rfind("mnist-train: ", 0), 0u) << run.err;
-  EXPECT_NE(run.err.find(phrase), std::string::npos) << run.err;
-  const size_t lines = static_cast<size_t>(std::count(run.err.begin(), run.err.end(), '\n'));
-  EXPECT_EQ(lines, exit_code == 2 ? 2u : 1u) << run.err;  // usage errors add the --help hint
-  EXPECT_EQ(run.err.find("Exception raised from"), std::string::npos) << run.err;
+void expect_one_line_error(const ChildResult& run, int exit_code, const std::string& phrase) {
+  mnist::test::expect_one_line_error(run, "mnist-train", exit_code, phrase);
 }
 
 // Every parameter of two exported TorchScript models is bit-identical; `tensors` of them.
@@ -173,7 +141,7 @@ namespace {
 
 // `common` trained for 3 epochs in one run into `whole`, and into `parts` as 1 epoch and then
 // --resume up to 3; returns the resumed run.
-Run train_whole_and_in_parts(const std::string& common, const fs::path& whole, const fs::path& parts) {
+ChildResult train_whole_and_in_parts(const std::string& common, const fs::path& whole, const fs::path& parts) {
   EXPECT_EQ(run_train(common + " --epochs 3 --out-dir " + whole.string()).exit_code, 0);
   EXPECT_EQ(run_train(common + " --epochs 1 --out-dir " + parts.string()).exit_code, 0);
   return run_train(common + " --epochs 3 --resume --out-dir " + parts.string());

@@ -11,12 +11,14 @@
 
 #include "device.h"
 #include "errors.h"
+#include "model_checks.h"
 #include "keras_h5.h"
 #include "test_support.h"
 #include "torchscript_export.h"
 #include "trainer.h"
 
 namespace fs = std::filesystem;
+using mnist::test::expect_identical_parameters;
 
 namespace {
 
@@ -47,15 +49,6 @@ mnist::ModelSpec small_spec() {
   spec.hidden = {32, 16};
   spec.dropout = 0.1;  // exercises the dropout randomness in determinism and resume
   return spec;
-}
-
-void expect_identical_parameters(torch::nn::Sequential& a, torch::nn::Sequential& b) {
-  const auto pa = a->named_parameters();
-  const auto pb = b->named_parameters();
-  ASSERT_EQ(pa.size(), pb.size());
-  for (const auto& item : pa) {
-    EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key() << " differs";
-  }
 }
 
 torch::Tensor model_probabilities(torch::nn::Sequential& model, const torch::Tensor& pixels) {
