@@ -161,7 +161,7 @@ TEST(CheckpointWriting, AFullDiskKeepsThePreviousCheckpointAndLeavesNoTemporaryF
   mnist::Trainer trainer(spec_with_dropout(), settings_with(), torch::kCPU);
   trainer.train_epoch(1, data, quiet);
   trainer.save_checkpoint(path, 1, "{}");
-  const std::string previous = mnist::test::read_bytes(path);
+  const std::string previous = mnist::test::read_file(path);
   trainer.train_epoch(2, data, quiet);  // new weights, a checkpoint of the same size
 
   // A file-size limit makes write() fail with EFBIG past it, as a full disk fails with ENOSPC:
@@ -184,7 +184,7 @@ TEST(CheckpointWriting, AFullDiskKeepsThePreviousCheckpointAndLeavesNoTemporaryF
     EXPECT_EQ(message.rfind(path.string() + ": ", 0), 0u) << message;
     EXPECT_NE(message.find("disk full?"), std::string::npos) << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    EXPECT_EQ(mnist::test::read_bytes(path), previous) << "the previous checkpoint changed";
+    EXPECT_EQ(mnist::test::read_file(path), previous) << "the previous checkpoint changed";
     EXPECT_EQ(mnist::test::count_files(dir.path()), 1) << "a temporary file was left behind";
   }
   ::signal(SIGXFSZ, old_handler);
@@ -249,7 +249,7 @@ TEST(RunTraining, StoppedMidEpochAndResumedEndsWithTheUninterruptedModelAndLog) 
   expect_same_exported_model(dir.path() / "whole" / "mnist_mlp.pt", dir.path() / "parts" / "mnist_mlp.pt");
   const auto figures = [](const fs::path& log) {  // the log without its timing column
     std::string kept;
-    std::istringstream rows(mnist::test::read_bytes(log));
+    std::istringstream rows(mnist::test::read_file(log));
     for (std::string row; std::getline(rows, row);) kept += row.substr(0, row.rfind(',')) + "\n";
     return kept;
   };
@@ -268,7 +268,7 @@ TEST(RunTraining, AStopAfterAnEpochsLastStepEndsTheRunOnceThatEpochIsLogged) {
   const auto header = mnist::Trainer::read_checkpoint_header(dir.path() / "checkpoint.pt");
   EXPECT_EQ(header.epochs_done, 1);
   EXPECT_EQ(header.batches_done, 0);
-  const std::string log = mnist::test::read_bytes(dir.path() / "train_log.csv");
+  const std::string log = mnist::test::read_file(dir.path() / "train_log.csv");
   EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 2) << log;
 
   // Asked to stop after the very last step, the run finishes: only the exports remain.

@@ -158,7 +158,7 @@ std::vector<ModelCase> model_cases() {
       {"TruncatedHalf",
        bytes("half.pt",
              [](const fs::path& dir) {
-               const std::string whole = mnist::test::read_bytes(exported_model(dir / "whole.pt"));
+               const std::string whole = mnist::test::read_file(exported_model(dir / "whole.pt"));
                return whole.substr(0, whole.size() / 2);
              }),
        "not a readable TorchScript model (PytorchStreamReader failed reading zip archive"},

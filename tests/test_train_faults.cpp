@@ -129,7 +129,7 @@ InterruptMessage interrupt_run(const fs::path& out_dir, int signal_number, int e
 // The log without its timing column: every figure of every epoch.
 std::string log_figures(const fs::path& log) {
   std::string figures;
-  std::istringstream lines(mnist::test::read_bytes(log));
+  std::istringstream lines(mnist::test::read_file(log));
   for (std::string row; std::getline(lines, row);) figures += row.substr(0, row.rfind(',')) + "\n";
   return figures;
 }
@@ -191,7 +191,7 @@ TEST(TrainFullDisk, AFailedExportKeepsThePreviousFileAndLeavesNoTemporaryOne) {
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const std::vector<std::string> names = file_names(dir.path());
   std::map<std::string, std::string> previous;
-  for (const auto& name : names) previous[name] = mnist::test::read_bytes(dir.path() / name);
+  for (const auto& name : names) previous[name] = mnist::test::read_file(dir.path() / name);
   const size_t torchscript_size = previous["mnist_mlp.pt"].size();
   const size_t keras_size = previous["image_recognition.h5"].size();
   ASSERT_GT(torchscript_size, 64u * 1024);
@@ -217,7 +217,7 @@ TEST(TrainFullDisk, AFailedExportKeepsThePreviousFileAndLeavesNoTemporaryOne) {
     for (const auto& name : names) {
       // The TorchScript file is written again, whole, before the Keras export fails.
       if (name == "mnist_mlp.pt" && failing != name) continue;
-      EXPECT_TRUE(mnist::test::read_bytes(dir.path() / name) == previous[name]) << name << " changed";
+      EXPECT_TRUE(mnist::test::read_file(dir.path() / name) == previous[name]) << name << " changed";
     }
   }
   EXPECT_NO_THROW(torch::jit::load((dir.path() / "mnist_mlp.pt").string()));
