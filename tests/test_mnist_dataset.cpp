@@ -7,6 +7,8 @@
 
 #include "mnist_bytes_dataset.h"
 #include "mnist_dataset.h"
+#include "synthetic_mnist.h"
+#include "test_support.h"
 #include "trainer.h"
 
 namespace {
@@ -51,6 +53,28 @@ TEST(LoadMnist, BytesAndFloatsAreTheSameExamples) {
   const auto split = mnist::split_validation(bytes, 0.2);
   EXPECT_EQ(split.train.size(), 400);
   EXPECT_EQ(split.validation.images.scalar_type(), torch::kByte);
+}
+
+// LibTorch's reader takes exactly 60000 or 10000 examples; ours any valid IDX pair, so digits of
+// one's own in MNIST's format load like MNIST, plain or gzipped.
+TEST(LoadMnist, AnyValidIdxPairLoadsWhateverItsSize) {
+  using namespace mnist::test;
+  constexpr int64_t kCount = 50;
+  IdxFile images = synthetic_images(kCount);
+  IdxFile labels = synthetic_labels(kCount);
+  TempDir dir;
+  write_bytes(dir.path() / "train-images-idx3-ubyte", images.bytes());
+  write_bytes(dir.path() / "train-labels-idx1-ubyte", labels.bytes());
+  write_bytes(dir.path() / "t10k-images-idx3-ubyte.gz", gzip_bytes(images.bytes()));
+  write_bytes(dir.path() / "t10k-labels-idx1-ubyte.gz", gzip_bytes(labels.bytes()));
+  const auto expected_images = torch::from_blob(images.data.data(), {kCount, 1, 28, 28}, torch::kByte);
+  const auto expected_labels = torch::from_blob(labels.data.data(), {kCount}, torch::kByte).to(torch::kLong);
+  for (const auto split : {mnist::MnistSplit::kTrain, mnist::MnistSplit::kTest}) {
+    const auto loaded = mnist::load_mnist(dir.path(), split, 0, mnist::PixelFormat::kBytes);
+    ASSERT_EQ(loaded.size(), kCount);
+    EXPECT_TRUE(torch::equal(loaded.images, expected_images));
+    EXPECT_TRUE(torch::equal(loaded.labels, expected_labels));
+  }
 }
 
 TEST(LoadMnist, TrainingOnBytesIsTrainingOnTheirFloats) {

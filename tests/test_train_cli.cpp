@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "cli_expectations.h"
+#include "synthetic_mnist.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -108,6 +109,22 @@ TEST(TrainCli, MissingDataIsARuntimeErrorNamingThePath) {
   const auto run = run_train("--data-dir " + (dir.path() / "nowhere").string() + " --out-dir " + (dir.path() / "out").string());
   expect_one_line_error(run, 1, (dir.path() / "nowhere").string());
   EXPECT_NE(run.err.find("scripts/setup.sh"), std::string::npos) << run.err;
+}
+
+TEST(TrainCli, TrainsOnAnyValidIdxSetNotOnlyMnistsSizes) {
+  mnist::test::TempDir dir;
+  const fs::path data = dir.path() / "digits";
+  fs::create_directories(data);
+  for (const char* split : {"train", "t10k"}) {
+    const uint32_t count = split == std::string("train") ? 120 : 40;
+    mnist::test::write_bytes(data / (std::string(split) + "-images-idx3-ubyte"), mnist::test::synthetic_images(count).bytes());
+    mnist::test::write_bytes(data / (std::string(split) + "-labels-idx1-ubyte"), mnist::test::synthetic_labels(count).bytes());
+  }
+  const auto run = run_train("--data-dir " + data.string() + " --epochs 1 --batch-size 16 --hidden 16 --out-dir " +
+                             (dir.path() / "out").string());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("epoch 1/1"), std::string::npos) << run.out;
+  EXPECT_TRUE(fs::exists(dir.path() / "out" / "mnist_mlp.pt"));
 }
 
 TEST(TrainCli, UnwritableOutputIsReportedBeforeTraining) {
