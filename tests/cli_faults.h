@@ -70,11 +70,15 @@ inline std::vector<DataCase> broken_data_cases(const MnistPair& pair, const Mnis
   std::string corrupt_gzip = gzip;
   corrupt_gzip[10] = static_cast<char>(corrupt_gzip[10] | 0x06);  // deflate block type 3: reserved
   const std::string labels = pair.labels;
-  const auto unreadable = [labels](const fs::path& dir) {
+  const auto unreadable = [images, labels](const fs::path& dir) {
     write_bytes(dir / labels, synthetic_labels(60).bytes());
     fs::permissions(dir / labels, fs::perms::none);
     // The program runs as another user then: it must still reach the directory the data
-    // directory is in, and make its outputs there.
+    // directory is in, make its outputs there, and read the images that are checked before the
+    // labels. Those are a copy, not a link: the real files may lie where that user cannot go
+    // (a checkout in /root).
+    write_bytes(dir / images, synthetic_images(60).bytes());
+    fs::permissions(dir / images, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
     fs::permissions(dir.parent_path(), fs::perms::all);
   };
 
