@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh
+scripts/build.sh --tools
 resume=()
 if [ -f models/checkpoint.pt ]; then
   echo "run: models/checkpoint.pt exists: resuming (delete it to train from scratch)"

@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <chrono>
 #include <optional>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -83,13 +85,24 @@ class ChildProcess {
   // Reads the child's output until its stdout holds `text`. False when the child closed stdout
   // first or nothing came for timeout_seconds.
   bool wait_for_output(const std::string& text, int timeout_seconds = 120) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-    while (out_.find(text) == std::string::npos) {
-      if (out_fd_ < 0 || std::chrono::steady_clock::now() > deadline) return false;
-      pump(/*timeout_ms=*/1000);
-    }
-    return true;
+    return wait_until([&] { return out_.find(text) != std::string::npos; }, timeout_seconds);
   }
+
+  // The same, until a line of stdout matches `line` (a whole line, without its newline).
+  bool wait_for_line(const std::regex& line, int timeout_seconds = 120) {
+    return wait_until(
+        [&] {
+          std::istringstream lines(out_.substr(0, out_.rfind('\n') + 1));
+          for (std::string text; std::getline(lines, text);) {
+            if (std::regex_match(text, line)) return true;
+          }
+          return false;
+        },
+        timeout_seconds);
+  }
+
+  // What the child has printed on stdout so far.
+  const std::string& output() const { return out_; }
 
   void send_signal(int signal_number) { ::kill(pid_, signal_number); }
 
@@ -109,6 +122,16 @@ class ChildProcess {
   }
 
  private:
+  template <typename Done>
+  bool wait_until(const Done& done, int timeout_seconds) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+    while (!done()) {
+      if (out_fd_ < 0 || std::chrono::steady_clock::now() > deadline) return false;
+      pump(/*timeout_ms=*/1000);
+    }
+    return true;
+  }
+
   static void close_fd(int& fd) {
     if (fd >= 0) ::close(fd);
     fd = -1;

@@ -10,7 +10,15 @@
 #include <string>
 #include <vector>
 
+#include <ATen/Parallel.h>
+
+#include <filesystem>
+#include <sstream>
+
 #include "child_process.h"
+#include "cli/evaluate_command.h"
+#include "cli/predict_command.h"
+#include "cli/train_command.h"
 
 namespace mnist::test {
 
@@ -18,6 +26,33 @@ inline ChildResult run_command(const std::vector<std::string>& argv,
                                std::optional<rlim_t> file_size_limit = std::nullopt) {
   ChildProcess child(argv, file_size_limit);
   return child.finish();
+}
+
+// Runs a tool in this process, as its main would (argv[0] names the tool: mnist-train,
+// mnist-evaluate or mnist-predict, by path or by name), capturing what it prints: the code a
+// main runs, at the cost of a function call instead of a process start. What only a process
+// shows (signals, resource limits, another user) stays with run_command.
+inline ChildResult run_tool(const std::vector<std::string>& argv) {
+  std::ostringstream out;
+  std::ostringstream err;
+  const Console console{out, err, /*out_is_terminal=*/false};
+  // --threads changes the process-wide thread count; the next test must start from the default.
+  const int threads = at::get_num_threads();
+  const std::string tool = std::filesystem::path(argv.at(0)).filename().string();
+  ChildResult result;
+  if (tool == "mnist-train") {
+    result.exit_code = run_train_cli(argv, console);
+  } else if (tool == "mnist-evaluate") {
+    result.exit_code = run_evaluate_cli(argv, console);
+  } else if (tool == "mnist-predict") {
+    result.exit_code = run_predict_cli(argv, console);
+  } else {
+    ADD_FAILURE() << "run_tool: not a tool: " << argv.at(0);
+  }
+  at::set_num_threads(threads);
+  result.out = out.str();
+  result.err = err.str();
+  return result;
 }
 
 // A command line as a user types it, through /bin/sh: quoting works ('' is an empty argument).
@@ -32,6 +67,43 @@ inline std::vector<std::string> operator+(std::vector<std::string> a, const std:
 
 inline size_t line_count(const std::string& text) {
   return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// The entry of `option` (e.g. "--epochs") in a tool's --help text, its lines joined and its
+// whitespace collapsed; empty when the help has no such entry.
+inline std::string option_help(const std::string& help, const std::string& option) {
+  std::istringstream lines(help);
+  std::string entry;
+  bool inside = false;
+  for (std::string line; std::getline(lines, line);) {
+    const size_t first = line.find_first_not_of(' ');
+    const bool starts_entry = first != std::string::npos && line[first] == '-';
+    if (starts_entry) {
+      if (inside) break;
+      const std::string head = line.substr(first, line.find(' ', first) - first);
+      inside = head == option || head == option.substr(0, 2) + "," || line.find(", " + option + " ") != std::string::npos;
+    }
+    if (inside) entry += line + " ";
+  }
+  std::string collapsed;
+  for (const char c : entry) {
+    if (c == ' ' && (collapsed.empty() || collapsed.back() == ' ')) continue;
+    collapsed += c;
+  }
+  return collapsed;
+}
+
+// Every option in `defaults` has an entry in the help, showing "(default: <value>)" when a value
+// is given (an empty value: a flag without a default).
+inline void expect_help_defaults(const std::string& help,
+                                 const std::vector<std::pair<std::string, std::string>>& defaults) {
+  for (const auto& [option, value] : defaults) {
+    const std::string entry = option_help(help, option);
+    EXPECT_FALSE(entry.empty()) << option << " missing from the help:\n" << help;
+    if (!value.empty()) {
+      EXPECT_NE(entry.find("(default: " + value + ")"), std::string::npos) << option << ": " << entry;
+    }
+  }
 }
 
 // Nothing of a crash or of LibTorch's internals reached the user.

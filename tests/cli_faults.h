@@ -118,6 +118,13 @@ inline std::vector<std::string> command_for(const DataCase& data_case, const std
   return std::vector<std::string>{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"} + argv;
 }
 
+// Runs the tool for a case: in this process, but as another user in a process of its own when
+// the case needs that (command_for).
+inline ChildResult run_data_case(const DataCase& data_case, const std::vector<std::string>& argv) {
+  const std::vector<std::string> command = command_for(data_case, argv);
+  return command == argv ? run_tool(argv) : run_command(command);
+}
+
 // Short test names in ctest's list: gtest would print the parameter's bytes.
 inline void PrintTo(const DataCase& data_case, std::ostream* out) { *out << data_case.name; }
 

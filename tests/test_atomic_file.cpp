@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "atomic_file.h"
-#include "errors.h"
+#include "core/atomic_file.h"
+#include "core/errors.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -24,7 +24,7 @@ std::string read_all(const fs::path& path) {
 TEST(AtomicFile, WritesTextAndCreatesParents) {
   mnist::test::TempDir dir;
   const fs::path target = dir.path() / "a" / "b" / "file.txt";
-  mnist::write_text_atomically(target, "hello\n");
+  mnist::write_file_atomically(target, "hello\n");
   EXPECT_EQ(read_all(target), "hello\n");
   EXPECT_EQ(mnist::test::count_files(dir.path() / "a" / "b"), 1) << "temporary file left behind";
 }
@@ -32,7 +32,7 @@ TEST(AtomicFile, WritesTextAndCreatesParents) {
 TEST(AtomicFile, FailedWriteKeepsOldFileAndLeavesNoTemporary) {
   mnist::test::TempDir dir;
   const fs::path target = dir.path() / "model.bin";
-  mnist::write_text_atomically(target, "good");
+  mnist::write_file_atomically(target, "good");
   EXPECT_THROW(mnist::write_atomically(target,
                                        [](const fs::path& temp) {
                                          std::ofstream(temp) << "half";

@@ -10,8 +10,8 @@
 #include <cstring>
 #include <vector>
 
-#include "augmentation.h"
-#include "augmented_epochs.h"
+#include "data/augmentation.h"
+#include "data/augmented_epochs.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "class_metrics.h"
+#include "report/class_metrics.h"
 
 namespace {
 

@@ -1,4 +1,5 @@
-// Bad input as a user meets it, through the tools run as child processes: every kind of broken
+// Bad input as a user meets it, through the tools as their mains run them (in this process; as
+// another user in a child process where a case needs that): every kind of broken
 // MNIST directory through mnist-evaluate (both splits), every kind of broken model file through
 // mnist-evaluate and mnist-predict, and the option matrix of all three tools (each numeric option
 // given 0, -1, a fraction, NaN, a huge number and text; unknown options; options that contradict
@@ -19,12 +20,13 @@
 #include <vector>
 
 #include "cli_faults.h"
-#include "keras_h5.h"
-#include "model.h"
+#include "export/keras_h5.h"
+#include "export/keras_layers.h"
+#include "export/torchscript.h"
+#include "model/model.h"
 #include "scripted_modules.h"
 #include "synthetic_mnist.h"
 #include "test_support.h"
-#include "torchscript_export.h"
 
 namespace fs = std::filesystem;
 using mnist::test::ChildResult;
@@ -74,9 +76,9 @@ void expect_evaluate_refuses(const DataCase& data_case, const std::string& split
   mnist::test::link_real_mnist(MNIST_TEST_DATA_DIR, data_dir);
   const fs::path model = exported_model(dir.path() / "mnist_mlp.pt");
   data_case.damage(data_dir);
-  const ChildResult result = mnist::test::run_command(mnist::test::command_for(
+  const ChildResult result = mnist::test::run_data_case(
       data_case, {kEvaluateBinary, "--data-dir", data_dir.string(), "--split", split, "--model", model.string(),
-                  "--out", (dir.path() / "out" / "confusion.png").string(), "--limit", "100", "--device", "cpu"}));
+                  "--out", (dir.path() / "out" / "confusion.png").string(), "--limit", "100", "--device", "cpu"});
   const fs::path subject = data_case.subject.empty() ? data_dir : data_dir / data_case.subject;
   mnist::test::expect_one_line_failure(result, "mnist-evaluate", subject.string(), data_case.problem);
   EXPECT_NE(result.err.find("Run scripts/setup.sh"), std::string::npos) << result.err;
@@ -96,7 +98,7 @@ TEST(EvaluateBrokenDataControl, TheUndamagedDirectoryIsEvaluatedInBothSplits) {
   const fs::path model = exported_model(dir.path() / "mnist_mlp.pt");
   for (const std::string split : {"test", "train"}) {
     SCOPED_TRACE(split);
-    const ChildResult result = mnist::test::run_command(
+    const ChildResult result = mnist::test::run_tool(
         {kEvaluateBinary, "--data-dir", (dir.path() / "data").string(), "--split", split, "--model",
          model.string(), "--out", (dir.path() / split / "confusion.png").string(), "--limit", "100",
          "--device", "cpu"});
@@ -221,11 +223,11 @@ class PredictBadModel : public ::testing::TestWithParam<ModelCase> {};
 TEST(BadModelControl, AnExportedModelRunsInBothTools) {
   mnist::test::TempDir dir;
   const fs::path model = exported_model(dir.path() / "mnist_mlp.pt");
-  const ChildResult evaluated = mnist::test::run_command(
+  const ChildResult evaluated = mnist::test::run_tool(
       {kEvaluateBinary, "--data-dir", MNIST_TEST_DATA_DIR, "--model", model.string(), "--out",
        (dir.path() / "out" / "confusion.png").string(), "--limit", std::to_string(kBatch), "--device", "cpu"});
   EXPECT_EQ(evaluated.exit_code, 0) << evaluated.err;
-  const ChildResult predicted = mnist::test::run_command(
+  const ChildResult predicted = mnist::test::run_tool(
       Args{kPredictBinary, "--model", model.string()} + digit_files(dir.path(), kBatch));
   EXPECT_EQ(predicted.exit_code, 0) << predicted.err;
   EXPECT_NE(predicted.out.find("3 of 3 images classified"), std::string::npos) << predicted.out;
@@ -234,7 +236,7 @@ TEST(BadModelControl, AnExportedModelRunsInBothTools) {
 TEST_P(EvaluateBadModel, FailsWithOneLine) {
   mnist::test::TempDir dir;
   const fs::path model = GetParam().make(dir.path());
-  const ChildResult result = mnist::test::run_command(
+  const ChildResult result = mnist::test::run_tool(
       {kEvaluateBinary, "--data-dir", MNIST_TEST_DATA_DIR, "--model", model.string(), "--out",
        (dir.path() / "out" / "confusion.png").string(), "--limit", std::to_string(kBatch), "--device", "cpu"});
   mnist::test::expect_one_line_failure(result, "mnist-evaluate", model.string(), GetParam().problem);
@@ -245,7 +247,7 @@ TEST_P(EvaluateBadModel, FailsWithOneLine) {
 TEST_P(PredictBadModel, FailsWithOneLine) {
   mnist::test::TempDir dir;
   const fs::path model = GetParam().make(dir.path());
-  const ChildResult result = mnist::test::run_command(
+  const ChildResult result = mnist::test::run_tool(
       Args{kPredictBinary, "--model", model.string()} + digit_files(dir.path(), kBatch));
   mnist::test::expect_one_line_failure(result, "mnist-predict", model.string(), GetParam().problem);
   EXPECT_EQ(result.out.find("images classified"), std::string::npos) << result.out;
@@ -397,7 +399,7 @@ TEST_P(CliOption, ExitsAsExpected) {
   const OptionCase& option_case = GetParam();
   mnist::test::TempDir dir;
   const ChildResult result =
-      mnist::test::run_command(base_args(option_case.program, dir.path(), option_case.real_data) + option_case.args);
+      mnist::test::run_tool(base_args(option_case.program, dir.path(), option_case.real_data) + option_case.args);
   const std::string program = program_name(option_case.program);
   if (!option_case.accepted) {
     mnist::test::expect_usage_error(result, program, option_case.phrase);

@@ -9,10 +9,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "errors.h"
-#include "image_header.h"
-#include "image_preprocess.h"
-#include "mnist_dataset.h"
+#include "core/errors.h"
+#include "data/mnist_dataset.h"
+#include "image/image_header.h"
+#include "image/image_preprocess.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -20,7 +20,7 @@ using Bytes = std::vector<uint8_t>;
 
 namespace {
 
-constexpr int kSide = mnist::kFieldSide;
+constexpr int kSide = static_cast<int>(mnist::kImageSide);
 
 Bytes encode(const cv::Mat& image, const std::string& extension) {
   Bytes bytes;

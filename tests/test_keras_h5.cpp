@@ -20,8 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include "errors.h"
-#include "keras_h5.h"
+#include "core/errors.h"
+#include "export/keras_h5.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;

@@ -5,11 +5,11 @@
 
 #include <filesystem>
 
-#include "mnist_bytes_dataset.h"
-#include "mnist_dataset.h"
+#include "data/mnist_bytes_dataset.h"
+#include "data/mnist_dataset.h"
 #include "synthetic_mnist.h"
 #include "test_support.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 namespace {
 

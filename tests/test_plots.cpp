@@ -7,11 +7,12 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "confusion_heatmap.h"
-#include "errors.h"
-#include "misclassified_grid.h"
+#include "cli/evaluate_options.h"
+#include "core/errors.h"
+#include "report/confusion_heatmap.h"
+#include "report/misclassified_grid.h"
+#include "report/training_curves.h"
 #include "test_support.h"
-#include "training_curves.h"
 
 namespace fs = std::filesystem;
 

@@ -9,9 +9,9 @@
 #include <fstream>
 
 #include "child_process.h"
-#include "mnist_dataset.h"
+#include "data/mnist_dataset.h"
+#include "export/torchscript.h"
 #include "test_support.h"
-#include "torchscript_export.h"
 
 namespace fs = std::filesystem;
 

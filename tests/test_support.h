@@ -1,5 +1,5 @@
-// Small helpers shared by the tests: a self-removing temporary directory, file counting and
-// reading a whole file.
+// Small helpers shared by the tests: a self-removing temporary directory, file counting,
+// reading a whole file and the figures of a training log.
 #pragma once
 
 #include <unistd.h>
@@ -36,6 +36,14 @@ inline std::string read_file(const std::filesystem::path& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+// A train_log.csv without its timing column: what two runs of the same training must share.
+inline std::string log_figures(const std::filesystem::path& log) {
+  std::string kept;
+  std::istringstream rows(read_file(log));
+  for (std::string row; std::getline(rows, row);) kept += row.substr(0, row.rfind(',')) + "\n";
+  return kept;
 }
 
 inline int count_files(const std::filesystem::path& directory) {

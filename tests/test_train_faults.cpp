@@ -21,7 +21,7 @@
 #include "cli_faults.h"
 #include "synthetic_mnist.h"
 #include "test_support.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 namespace fs = std::filesystem;
 using mnist::test::ChildProcess;
@@ -207,7 +207,7 @@ TEST(TrainFullDisk, AFailedExportKeepsThePreviousFileAndLeavesNoTemporaryOne) {
   const std::vector<Case> cases = {
       {64 * 1024, "mnist_mlp.pt", "write failed (File too large; disk full?)"},
       {static_cast<rlim_t>((torchscript_size + keras_size) / 2), "image_recognition.h5",
-       "cannot write Keras H5 file: write failed: File too large"},
+       "cannot write Keras H5 file: write failed (File too large; disk full?)"},
   };
   for (const auto& [limit, failing, problem] : cases) {
     SCOPED_TRACE("file size limit " + std::to_string(limit));
@@ -242,7 +242,7 @@ class TrainBrokenData : public ::testing::TestWithParam<DataCase> {};
 TEST(TrainBrokenDataControl, TheUndamagedDirectoryTrains) {
   mnist::test::TempDir dir;
   mnist::test::link_real_mnist(MNIST_TEST_DATA_DIR, dir.path() / "data");
-  const ChildResult result = run(quick_run(dir.path() / "data", dir.path() / "out"));
+  const ChildResult result = mnist::test::run_tool(quick_run(dir.path() / "data", dir.path() / "out"));
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("epoch 1/1"), std::string::npos) << result.out;
 }
@@ -253,7 +253,7 @@ TEST_P(TrainBrokenData, FailsWithOneLineNamingTheFileAndTheProblem) {
   const fs::path data_dir = dir.path() / "data";
   mnist::test::link_real_mnist(MNIST_TEST_DATA_DIR, data_dir);
   data_case.damage(data_dir);
-  const ChildResult result = run(mnist::test::command_for(data_case, quick_run(data_dir, dir.path() / "out")));
+  const ChildResult result = mnist::test::run_data_case(data_case, quick_run(data_dir, dir.path() / "out"));
   const fs::path subject = data_case.subject.empty() ? data_dir : data_dir / data_case.subject;
   mnist::test::expect_one_line_failure(result, "mnist-train", subject.string(), data_case.problem);
   EXPECT_NE(result.err.find("Run scripts/setup.sh"), std::string::npos) << result.err;

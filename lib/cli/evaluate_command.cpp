@@ -1,0 +1,272 @@
+// The mnist-evaluate pipeline; see evaluate_command.h.
+#include "cli/evaluate_command.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <utility>
+
+#include "cli/command_line.h"
+#include "core/atomic_file.h"
+#include "core/clock.h"
+#include "core/errors.h"
+#include "core/mnist_shape.h"
+#include "core/text.h"
+#include "export/torchscript.h"
+#include "model/model.h"
+#include "report/confusion_heatmap.h"
+#include "report/misclassified_grid.h"
+#include "report/training_curves.h"
+#include "runtime/device.h"
+
+namespace mnist {
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr size_t kConfusedPairsReported = 10;
+
+ConfusionMatrix to_matrix(const at::Tensor& confusion) {
+  const auto counts = confusion.to(torch::kCPU).to(torch::kInt64).contiguous();
+  const auto cells = counts.accessor<int64_t, 2>();
+  ConfusionMatrix matrix(static_cast<size_t>(counts.size(0)));
+  for (int64_t row = 0; row < counts.size(0); ++row) {
+    for (int64_t column = 0; column < counts.size(1); ++column) {
+      matrix[static_cast<size_t>(row)].push_back(cells[row][column]);
+    }
+  }
+  return matrix;
+}
+
+// "mnist_mlp (784-300-100-10)" from the model card, or the file's stem for a model without one.
+std::string model_name(const fs::path& model) {
+  const std::string card_text = read_model_card(model);
+  if (!card_text.empty()) {
+    const json card = json::parse(card_text, nullptr, /*allow_exceptions=*/false);
+    if (card.is_object() && card.contains("name") && card["name"].is_string()) {
+      std::string name = card["name"].get<std::string>();
+      if (card.contains("architecture") && card["architecture"].is_string()) {
+        name += " (" + card["architecture"].get<std::string>() + ")";
+      }
+      return name;
+    }
+  }
+  return model.stem().string();
+}
+
+json metrics_json(const EvaluateOptions& options, const EvaluateSummary& summary,
+                  const EvaluateOutputs& outputs) {
+  const auto& report = summary.report;
+  const auto class_json = [](const ClassMetrics& m) {
+    json row;
+    if (m.label >= 0) row["label"] = m.label;
+    row["support"] = m.support;
+    row["predicted"] = m.predicted;
+    row["precision"] = m.precision;
+    row["recall"] = m.recall;
+    row["f1"] = m.f1;
+    return row;
+  };
+  json per_class = json::array();
+  for (const auto& m : report.classes) per_class.push_back(class_json(m));
+  json pairs = json::array();
+  for (const auto& pair : report.confused_pairs) {
+    pairs.push_back({{"truth", pair.truth}, {"predicted", pair.predicted}, {"count", pair.count}});
+  }
+  return {
+      {"model", {{"path", options.model.string()}, {"name", summary.model_name}}},
+      {"data", {{"dir", options.data_dir.string()}, {"split", to_string(options.split)},
+                {"limit", options.limit}, {"description", summary.data_name}}},
+      {"count", report.count},
+      {"correct", report.correct},
+      {"accuracy", report.accuracy},
+      {"accuracy_standard_error", report.accuracy_standard_error},
+      {"loss", summary.loss},
+      {"per_class", per_class},
+      {"macro_average", class_json(report.macro_average)},
+      {"weighted_average", class_json(report.weighted_average)},
+      {"most_confused", pairs},
+      {"confusion_matrix", summary.confusion},
+      {"confusion_matrix_row_percentages", row_percentages(summary.confusion)},
+      {"confusion_matrix_layout", "rows = truth, columns = predicted"},
+      {"heatmap", {{"path", outputs.confusion_png.string()},
+                   {"values", options.normalize ? "row percentages" : "counts"},
+                   {"color_scale", to_string(options.color_scale)}}},
+  };
+}
+
+std::vector<MisclassifiedExample> misclassified_examples(const MnistTensors& data,
+                                                         const at::Tensor& probabilities,
+                                                         int64_t count) {
+  std::vector<MisclassifiedExample> examples;
+  for (const int64_t index : most_confident_mistakes(probabilities, data.labels, count)) {
+    MisclassifiedExample example;
+    example.index = index;
+    example.truth = data.labels[index].item<int64_t>();
+    const auto row = probabilities[index];
+    example.predicted = row.argmax().item<int64_t>();
+    example.probability = row[example.predicted].item<double>();
+    const auto pixels = data.images[index].reshape({-1}).to(torch::kFloat).contiguous();
+    example.pixels.assign(pixels.data_ptr<float>(), pixels.data_ptr<float>() + pixels.numel());
+    examples.push_back(std::move(example));
+  }
+  return examples;
+}
+
+}  // namespace
+
+EvaluateOutputs::EvaluateOutputs(const EvaluateOptions& options)
+    : confusion_png(options.out),
+      metrics_json(options.out.parent_path() / "metrics.json"),
+      misclassified_png(options.out.parent_path() / "misclassified.png"),
+      train_log(options.model.parent_path() / "train_log.csv"),
+      training_curves_png(options.model.parent_path() / "training_curves.png") {}
+
+EvalResult evaluate_torchscript(torch::jit::Module& module, const std::string& model_label,
+                                const MnistTensors& data, const c10::Device& device,
+                                int64_t batch_size, at::Tensor* probabilities) {
+  module.eval();
+  module.to(device);
+  std::vector<at::Tensor> batches;
+  auto result = evaluate(
+      [&](const at::Tensor& images) {
+        const auto batch = forward_probabilities(module, model_label, images);
+        if (probabilities != nullptr) batches.push_back(batch.to(torch::kCPU));
+        return torch::log(batch.clamp_min(1e-12));
+      },
+      data, device, batch_size);
+  if (probabilities != nullptr) {
+    *probabilities = batches.empty() ? torch::zeros({0, kNumClasses}) : torch::cat(batches);
+  }
+  return result;
+}
+
+std::vector<int64_t> most_confident_mistakes(const at::Tensor& probabilities,
+                                             const at::Tensor& labels, int64_t count) {
+  if (count <= 0 || probabilities.size(0) == 0) return {};
+  const auto [confidence, predicted] = probabilities.to(torch::kCPU).max(/*dim=*/1);
+  const auto wrong = predicted.ne(labels.to(torch::kCPU));
+  const auto ranked = confidence.to(torch::kFloat64).masked_fill(wrong.logical_not(), -1.0);
+  const auto order = std::get<1>(ranked.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
+  const int64_t available = wrong.sum().item<int64_t>();
+  std::vector<int64_t> indices;
+  for (int64_t i = 0; i < std::min(count, available); ++i) indices.push_back(order[i].item<int64_t>());
+  return indices;
+}
+
+namespace {
+
+// "MNIST test set", or "first 300 of the MNIST test set".
+std::string data_name(const EvaluateOptions& options, const MnistTensors& data) {
+  const std::string split = "MNIST " + to_string(options.split) + " set";
+  if (options.limit > 0 && data.size() == options.limit) {
+    return "first " + std::to_string(data.size()) + " of the " + split;
+  }
+  return split;
+}
+
+void write_heatmap(const EvaluateOptions& options, const EvaluateOutputs& outputs, EvaluateSummary& summary) {
+  HeatmapStyle style;
+  style.title = summary.model_name + ", " + summary.data_name;
+  style.subtitle = format_text("accuracy %.2f%% +/- %.2f%% (standard error) on %lld images",
+                               100 * summary.report.accuracy,
+                               100 * summary.report.accuracy_standard_error,
+                               static_cast<long long>(summary.report.count));
+  style.percentages = options.normalize;
+  style.scale = options.color_scale;
+  write_confusion_heatmap(outputs.confusion_png, summary.confusion, style);
+  summary.files_written.push_back(outputs.confusion_png);
+}
+
+void write_mistakes(const EvaluateOptions& options, const EvaluateOutputs& outputs, const MnistTensors& data,
+                    const at::Tensor& probabilities, EvaluateSummary& summary) {
+  const auto examples = misclassified_examples(data, probabilities, options.misclassified);
+  const std::string title = "The " + std::to_string(examples.size()) + " most confident mistakes of " +
+                            summary.model_name + " on the " + summary.data_name;
+  write_misclassified_grid(outputs.misclassified_png, examples, title);
+  summary.files_written.push_back(outputs.misclassified_png);
+}
+
+// A secondary picture: when it cannot be drawn, a warning says why and the evaluation stands.
+void draw_curves_if_logged(const EvaluateOutputs& outputs, EvaluateSummary& summary) {
+  if (!fs::exists(outputs.train_log)) return;
+  try {
+    draw_training_curves(outputs.train_log, outputs.training_curves_png);
+    summary.files_written.push_back(outputs.training_curves_png);
+  } catch (const std::exception& e) {
+    summary.warnings.push_back("training curves not drawn: " + one_line(e.what()));
+  }
+}
+
+void write_metrics(const EvaluateOptions& options, const EvaluateOutputs& outputs, EvaluateSummary& summary) {
+  json metrics = metrics_json(options, summary, outputs);
+  std::vector<std::string> files;
+  for (const auto& file : summary.files_written) files.push_back(file.string());
+  metrics["files"] = files;
+  write_file_atomically(outputs.metrics_json, metrics.dump(2) + "\n");
+  summary.files_written.push_back(outputs.metrics_json);
+}
+
+}  // namespace
+
+EvaluateSummary run_evaluation(const EvaluateOptions& options, const c10::Device& device) {
+  validate(options);
+  const EvaluateOutputs outputs(options);
+  const fs::path out_dir = options.out.parent_path().empty() ? fs::path(".") : options.out.parent_path();
+  ensure_writable_directory(out_dir);
+
+  auto module = load_torchscript(options.model);
+  EvaluateSummary summary;
+  summary.model_name = model_name(options.model);
+  const auto data = load_mnist(options.data_dir, options.split, options.limit);
+  summary.data_name = data_name(options, data);
+
+  at::Tensor probabilities;
+  const auto forward_start = std::chrono::steady_clock::now();
+  const auto result = evaluate_torchscript(module, options.model.string(), data, device,
+                                           options.batch_size,
+                                           options.misclassified > 0 ? &probabilities : nullptr);
+  summary.forward_seconds = seconds_since(forward_start);
+  summary.loss = result.loss;
+  summary.confusion = to_matrix(result.confusion);
+  summary.report = classification_report(summary.confusion, kConfusedPairsReported);
+
+  write_heatmap(options, outputs, summary);
+  if (options.misclassified > 0) write_mistakes(options, outputs, data, probabilities, summary);
+  draw_curves_if_logged(outputs, summary);
+  write_metrics(options, outputs, summary);
+  return summary;
+}
+
+int run_evaluate_cli(const std::vector<std::string>& args, const Console& console) {
+  return run_cli("mnist-evaluate", console.err, [&]() {
+    const auto options = parse_evaluate_args(args, console.out);
+    if (!options) return 0;
+    for (const auto& [key, value] : describe(*options)) console.out << key << "=" << value << "\n";
+    const auto device = resolve_device(options->device);
+    console.out << "using device=" << device.str() << std::endl;
+
+    const auto summary = run_evaluation(*options, device);
+    const auto& report = summary.report;
+    console.out << format_text("%s on the %s: %lld images\n", summary.model_name.c_str(),
+                               summary.data_name.c_str(), static_cast<long long>(report.count))
+                << format_text("accuracy %.4f +/- %.4f (standard error), mean cross-entropy %.4f\n",
+                               report.accuracy, report.accuracy_standard_error, summary.loss)
+                << format_text("model over all images: %.3f s, %.0f images/s\n",
+                               summary.forward_seconds,
+                               static_cast<double>(report.count) / std::max(summary.forward_seconds, 1e-9))
+                << format_classification_report(report);
+    for (const auto& warning : summary.warnings) console.err << "mnist-evaluate: warning: " << warning << "\n";
+    for (const auto& file : summary.files_written) console.out << "wrote " << file.string() << "\n";
+    console.out << std::flush;
+    return 0;
+  });
+}
+
+}  // namespace mnist

@@ -1,0 +1,102 @@
+// mnist-evaluate's options and parser; see evaluate_options.h.
+#include "cli/evaluate_options.h"
+
+#include <cxxopts.hpp>
+
+#include "cli/command_line.h"
+#include "core/errors.h"
+#include "core/option_values.h"
+
+namespace mnist {
+
+namespace {
+
+void require(bool ok, const std::string& option, const std::string& value, const std::string& rule) {
+  if (!ok) throw UsageError("--" + option + " " + value + ": " + rule);
+}
+
+cxxopts::Options evaluate_option_spec() {
+  const EvaluateOptions d;
+  cxxopts::Options spec("mnist-evaluate", "Evaluate a TorchScript MNIST model: accuracy, per-class "
+                                          "metrics, confusion heatmap and metrics.json.");
+  spec.add_options()
+    ("model", "TorchScript model written by mnist-train", cxxopts::value<std::string>()->default_value(d.model.string()))
+    ("data-dir", "MNIST directory (IDX files, plain or .gz)", cxxopts::value<std::string>()->default_value(d.data_dir.string()))
+    ("split", "test or train", cxxopts::value<std::string>()->default_value(to_string(d.split)))
+    ("out", "confusion heatmap PNG; metrics.json and misclassified.png go beside it", cxxopts::value<std::string>()->default_value(d.out.string()))
+    ("normalize", "show row percentages (of each true digit) instead of counts")
+    ("color-scale", "heatmap colour scale: log (confusions stay visible) or linear", cxxopts::value<std::string>()->default_value(to_string(d.color_scale)))
+    ("misclassified", "also draw the N most confidently wrong images (0: none)", cxxopts::value<std::string>()->default_value(std::to_string(d.misclassified)))
+    ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
+    ("batch-size", "images per forward pass", cxxopts::value<std::string>()->default_value(std::to_string(d.batch_size)))
+    ("limit", "use only the first N images of the split (0: all)", cxxopts::value<std::string>()->default_value(std::to_string(d.limit)))
+    ("h,help", "show this help");
+  return spec;
+}
+
+}  // namespace
+
+MnistSplit parse_split(const std::string& text) {
+  if (text == "test") return MnistSplit::kTest;
+  if (text == "train") return MnistSplit::kTrain;
+  throw UsageError("--split " + text + ": must be test or train");
+}
+
+std::string to_string(MnistSplit split) { return split == MnistSplit::kTest ? "test" : "train"; }
+
+ColorScale parse_color_scale(const std::string& text) {
+  if (text == "log") return ColorScale::kLog;
+  if (text == "linear") return ColorScale::kLinear;
+  throw UsageError("--color-scale " + text + ": must be log or linear");
+}
+
+void validate(const EvaluateOptions& o) {
+  require(!o.model.empty(), "model", "''", "must not be empty");
+  require(!o.data_dir.empty(), "data-dir", "''", "must not be empty");
+  require(o.out.extension() == ".png", "out", o.out.string(), "must be a .png file name");
+  require(o.misclassified >= 0 && o.misclassified <= kMaxMisclassified, "misclassified",
+          std::to_string(o.misclassified),
+          "must be an integer from 0 (none) to " + std::to_string(kMaxMisclassified));
+  require(o.batch_size >= 1 && o.batch_size <= 60000, "batch-size", std::to_string(o.batch_size),
+          "must be an integer from 1 to 60000");
+  require(o.limit >= 0, "limit", std::to_string(o.limit), "must not be negative");
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const EvaluateOptions& o) {
+  return {{"model", o.model.string()},
+          {"data_dir", o.data_dir.string()},
+          {"split", to_string(o.split)},
+          {"out", o.out.string()},
+          {"normalize", o.normalize ? "true" : "false"},
+          {"color_scale", to_string(o.color_scale)},
+          {"misclassified", std::to_string(o.misclassified)},
+          {"device", o.device},
+          {"batch_size", std::to_string(o.batch_size)},
+          {"limit", std::to_string(o.limit)}};
+}
+
+std::optional<EvaluateOptions> parse_evaluate_args(const std::vector<std::string>& args,
+                                                   std::ostream& help_out) {
+  cxxopts::Options spec = evaluate_option_spec();
+  const auto parsed = parse_or_help(spec, args, help_out);
+  if (!parsed) return std::nullopt;
+  const auto text = [&](const char* name) { return (*parsed)[name].as<std::string>(); };
+  EvaluateOptions o;
+  o.model = text("model");
+  o.data_dir = text("data-dir");
+  o.split = parse_split(text("split"));
+  o.out = text("out");
+  o.normalize = parsed->count("normalize") > 0;
+  o.color_scale = parse_color_scale(text("color-scale"));
+  o.misclassified = parse_integer_option("misclassified", text("misclassified"));
+  o.device = text("device");
+  o.batch_size = parse_integer_option("batch-size", text("batch-size"));
+  o.limit = parse_integer_option("limit", text("limit"));
+  // After the values: in "--limit --model m.pt" the option swallowed "--model", and its value
+  // names that mistake better than the stray "m.pt" does.
+  reject_unmatched(*parsed);
+  validate(o);
+  return o;
+}
+
+}  // namespace mnist

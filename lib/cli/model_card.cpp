@@ -1,0 +1,80 @@
+// The model card; see model_card.h.
+#include "cli/model_card.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/mnist_shape.h"
+#include "data/augmentation.h"
+#include "runtime/runtime_info.h"
+
+namespace mnist {
+using nlohmann::json;
+
+namespace {
+
+json augmentation_card(double strength) {
+  if (strength == 0) return json();
+  const AugmentParams p = augment_params_for_strength(strength);
+  return {{"strength", strength},
+          {"max_shift_pixels", p.max_shift},
+          {"max_rotation_degrees", p.max_rotation},
+          {"scale", {p.min_scale, p.max_scale}},
+          {"elastic_alpha", p.elastic_alpha},
+          {"elastic_sigma", p.elastic_sigma}};
+}
+
+json layers_card(const ModelSpec& spec) {
+  json layers = json::array();
+  for (const int64_t units : spec.hidden) {
+    layers.push_back({{"type", "dense"}, {"units", units}, {"activation", "relu"}});
+  }
+  layers.push_back({{"type", "dense"}, {"units", kNumClasses}, {"activation", "softmax"}});
+  return layers;
+}
+
+json training_card(const TrainOptions& options) {
+  return {{"recipe", to_string(options.recipe)},
+          {"optimizer", options.weight_decay > 0 ? "AdamW (decoupled weight decay)" : "Adam"},
+          {"loss", "cross-entropy"},
+          {"weight_decay", options.weight_decay},
+          {"label_smoothing", options.label_smoothing},
+          {"augmentation", augmentation_card(options.augment)},
+          {"epochs", options.epochs},
+          {"batch_size", options.batch_size},
+          {"learning_rate", options.learning_rate},
+          {"lr_schedule", to_string(options.lr_schedule)},
+          {"seed", options.seed},
+          {"val_split", options.val_split},
+          {"train_limit", options.train_limit}};
+}
+
+json results_card(const EpochReport& last) {
+  json results = {{"epochs", last.epoch},
+                  {"train_accuracy", last.train_accuracy},
+                  {"test_accuracy", last.test_accuracy},
+                  {"test_loss", last.test_loss}};
+  if (last.has_validation) results["val_accuracy"] = last.val_accuracy;
+  return results;
+}
+
+}  // namespace
+
+std::string model_card_json(const TrainOptions& options, const ModelSpec& spec,
+                            const std::vector<EpochReport>& history) {
+  json card = {
+      {"name", "mnist_mlp"},
+      {"architecture", describe_architecture(spec)},
+      {"layers", layers_card(spec)},
+      {"dropout", spec.dropout},
+      {"input", "float32 [N,28,28], [N,1,28,28] or [N,784], pixels in [0,1]"},
+      {"output", "float32 [N,10] class probabilities (softmax)"},
+      {"normalization", {{"mean", spec.normalization.mean}, {"std", spec.normalization.std},
+                         {"applied", "inside the module: (x - mean) / std"}}},
+      {"training", training_card(options)},
+      {"libraries", library_versions()},
+  };
+  if (!history.empty()) card["results"] = results_card(history.back());
+  return card.dump(2);
+}
+
+}  // namespace mnist

@@ -1,0 +1,165 @@
+// The mnist-predict pipeline; see predict_command.h.
+#include "cli/predict_command.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <ostream>
+
+#include "cli/command_line.h"
+#include "core/atomic_file.h"
+#include "core/errors.h"
+#include "export/digit_classifier.h"
+#include "export/torchscript.h"
+#include "image/image_preprocess.h"
+#include "model/model.h"
+#include "runtime/device.h"
+
+namespace mnist {
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;  // keys in the order written: "file" first
+
+namespace {
+
+// "<stem>-28x28.png" in the directory; a second input with the same stem gets "<stem>-2-28x28.png".
+fs::path preprocessed_path(const fs::path& directory, const fs::path& image,
+                           std::map<std::string, int>& stems_used) {
+  const std::string stem = image.stem().string();
+  const int uses = ++stems_used[stem];
+  const std::string suffix =
+      "-" + std::to_string(kImageSide) + "x" + std::to_string(kImageSide) + ".png";
+  return directory / (uses == 1 ? stem + suffix : stem + "-" + std::to_string(uses) + suffix);
+}
+
+std::string fixed(double value, int decimals) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+}  // namespace
+
+PredictionReport run_prediction(const PredictOptions& options, const c10::Device& device) {
+  validate(options);
+  auto model = load_torchscript(options.model);
+  model.to(device);
+  if (!options.save_preprocessed.empty()) ensure_writable_directory(options.save_preprocessed);
+
+  PredictionReport report;
+  std::vector<std::vector<float>> fields;
+  std::vector<size_t> field_owner;  // index into report.images
+  std::map<std::string, int> stems_used;
+  for (const auto& file : options.images) {
+    ImagePrediction& prediction = report.images.emplace_back();
+    prediction.file = file;
+    PreparedDigit digit;
+    try {
+      digit = prepare_digit_file(file);
+    } catch (const RuntimeError& e) {
+      prediction.error = one_line(e.what());
+      ++report.failed;
+      continue;
+    }
+    prediction.inverted = digit.inverted;
+    prediction.already_mnist = digit.already_mnist;
+    // A failed write is the output's fault, not the image's: it ends the run.
+    if (!options.save_preprocessed.empty()) {
+      prediction.preprocessed = preprocessed_path(options.save_preprocessed, file, stems_used);
+      write_digit_png(prediction.preprocessed, digit.pixels);
+    }
+    fields.push_back(std::move(digit.pixels));
+    field_owner.push_back(report.images.size() - 1);
+  }
+  if (fields.empty()) return report;
+
+  const auto answers = classify_digits(model, options.model.string(), fields, device);
+  for (size_t i = 0; i < answers.size(); ++i) {
+    ImagePrediction& prediction = report.images[field_owner[i]];
+    prediction.digit = answers[i].digit;
+    prediction.probability = answers[i].probability;
+    prediction.top = answers[i].top;
+    prediction.probabilities = answers[i].probabilities;
+  }
+  return report;
+}
+
+std::string format_prediction_text(const ImagePrediction& prediction) {
+  if (!prediction.ok()) return prediction.error;
+  std::string line = prediction.file.string() + ": " + std::to_string(prediction.digit) +
+                     " (p=" + fixed(prediction.probability, 4) + ")  top " +
+                     std::to_string(prediction.top.size()) + ":";
+  for (size_t k = 0; k < prediction.top.size(); ++k) {
+    line += (k == 0 ? " " : ", ") + std::to_string(prediction.top[k].digit) + " " +
+            fixed(prediction.top[k].probability, 4);
+  }
+  return line;
+}
+
+std::string format_predictions_json(const PredictOptions& options, const PredictionReport& report) {
+  json images = json::array();
+  for (const auto& prediction : report.images) {
+    json entry = {{"file", prediction.file.string()}};
+    if (!prediction.ok()) {
+      entry["error"] = prediction.error;
+    } else {
+      json top = json::array();
+      for (const auto& item : prediction.top) {
+        top.push_back({{"digit", item.digit}, {"probability", item.probability}});
+      }
+      entry["digit"] = prediction.digit;
+      entry["probability"] = prediction.probability;
+      entry["top"] = top;
+      entry["probabilities"] = prediction.probabilities;
+      entry["inverted"] = prediction.inverted;
+      entry["already_mnist"] = prediction.already_mnist;
+      if (!prediction.preprocessed.empty()) {
+        entry["preprocessed"] = prediction.preprocessed.string();
+      }
+    }
+    images.push_back(entry);
+  }
+  json options_json = json::object();
+  for (const auto& [key, value] : describe(options)) options_json[key] = value;
+  const auto count = static_cast<int64_t>(report.images.size());
+  const json report_json = {{"options", options_json},
+                            {"classified", count - report.failed},
+                            {"failed", report.failed},
+                            {"images", images}};
+  // File names need not be UTF-8; undecodable bytes become U+FFFD rather than an exception.
+  return report_json.dump(2, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace);
+}
+
+int run_predict_cli(const std::vector<std::string>& args, const Console& console) {
+  return run_cli("mnist-predict", console.err, [&]() {
+    const auto options = parse_predict_args(args, console.out);
+    if (!options) return 0;
+    // JSON output stays one parseable document: the banner is part of it instead.
+    if (!options->json) {
+      for (const auto& [key, value] : describe(*options)) console.out << key << "=" << value << "\n";
+    }
+    const auto device = resolve_device(options->device);
+    const auto report = run_prediction(*options, device);
+
+    if (options->json) {
+      console.out << format_predictions_json(*options, report) << std::endl;
+    } else {
+      for (const auto& prediction : report.images) {
+        if (prediction.ok()) console.out << format_prediction_text(prediction) << "\n";
+      }
+      console.out << report.images.size() - static_cast<size_t>(report.failed) << " of "
+                  << report.images.size() << " images classified" << std::endl;
+    }
+    for (const auto& prediction : report.images) {
+      if (!prediction.ok()) console.err << "mnist-predict: " << prediction.error << "\n";
+    }
+    console.err << std::flush;
+    return report.failed > 0 ? 1 : 0;
+  });
+}
+
+}  // namespace mnist

@@ -1,0 +1,72 @@
+// mnist-predict's options and parser; see predict_options.h.
+#include "cli/predict_options.h"
+
+#include <cxxopts.hpp>
+
+#include "cli/command_line.h"
+#include "core/errors.h"
+#include "image/image_header.h"
+
+namespace mnist {
+
+namespace {
+
+cxxopts::Options predict_option_spec() {
+  const PredictOptions d;
+  cxxopts::Options spec("mnist-predict",
+                        "Classify images of handwritten digits (PNG, JPEG, BMP, PGM, TIFF, WebP, "
+                        "...), prepared as MNIST was: grayscale, white on black, cropped, scaled to "
+                        "20 px, centred by mass in 28x28. Images above " +
+                            std::to_string(kMaxImagePixels / 1'000'000) +
+                            " megapixels are refused.");
+  spec.positional_help("IMAGE...");
+  spec.add_options()
+    ("model", "TorchScript model written by mnist-train", cxxopts::value<std::string>()->default_value(d.model.string()))
+    ("json", "print the results as JSON")
+    ("save-preprocessed", "write the 28x28 input the model saw for each image into DIR", cxxopts::value<std::string>(), "DIR")
+    ("device", "cpu, auto, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
+    ("h,help", "show this help")
+    ("images", "image files", cxxopts::value<std::vector<std::string>>());
+  spec.parse_positional({"images"});
+  return spec;
+}
+
+}  // namespace
+
+void validate(const PredictOptions& options) {
+  if (options.images.empty()) {
+    throw UsageError("no image files given; usage: mnist-predict [--model FILE] IMAGE...");
+  }
+  if (options.model.empty()) throw UsageError("--model '': must not be empty");
+  for (const auto& image : options.images) {
+    if (image.empty()) throw UsageError("an image file name is empty");
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const PredictOptions& options) {
+  return {{"model", options.model.string()},
+          {"images", std::to_string(options.images.size())},
+          {"json", options.json ? "true" : "false"},
+          {"save_preprocessed", options.save_preprocessed.string()},
+          {"device", options.device}};
+}
+
+std::optional<PredictOptions> parse_predict_args(const std::vector<std::string>& args,
+                                                 std::ostream& help_out) {
+  cxxopts::Options spec = predict_option_spec();
+  const auto parsed = parse_or_help(spec, args, help_out, /*lists=*/{"images"});
+  if (!parsed) return std::nullopt;
+  reject_unmatched(*parsed);
+  PredictOptions o;
+  o.model = (*parsed)["model"].as<std::string>();
+  o.json = parsed->count("json") > 0;
+  if (parsed->count("save-preprocessed")) o.save_preprocessed = (*parsed)["save-preprocessed"].as<std::string>();
+  o.device = (*parsed)["device"].as<std::string>();
+  if (parsed->count("images")) {
+    for (const auto& image : (*parsed)["images"].as<std::vector<std::string>>()) o.images.emplace_back(image);
+  }
+  validate(o);
+  return o;
+}
+
+}  // namespace mnist

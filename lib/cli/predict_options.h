@@ -1,0 +1,34 @@
+// The options of mnist-predict and the parser that turns argv into them.
+// Not for: classifying (predict_command.h).
+#pragma once
+
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mnist {
+
+struct PredictOptions {
+  std::filesystem::path model = "models/mnist_mlp.pt";
+  std::vector<std::filesystem::path> images;
+  bool json = false;
+  std::filesystem::path save_preprocessed;  // empty: write nothing
+  // A batch of a few images is done long before CUDA has started, hence not "auto".
+  std::string device = "cpu";
+};
+
+// Throws UsageError when no image is given or a path option is empty.
+void validate(const PredictOptions& options);
+
+// The resolved options as (key, value) pairs, in a stable order, for the start-up banner.
+std::vector<std::pair<std::string, std::string>> describe(const PredictOptions& options);
+
+// args[0] is the program. Returns the validated options, or nullopt when --help was given (the
+// help is then printed to help_out). Throws UsageError naming the option that is wrong.
+std::optional<PredictOptions> parse_predict_args(const std::vector<std::string>& args,
+                                                 std::ostream& help_out);
+
+}  // namespace mnist

@@ -1,0 +1,263 @@
+// The mnist-train pipeline; see train_command.h.
+#include "cli/train_command.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <ostream>
+
+#include "cli/command_line.h"
+#include "cli/model_card.h"
+#include "cli/resume_state.h"
+#include "core/atomic_file.h"
+#include "core/clock.h"
+#include "core/shell_quote.h"
+#include "core/text.h"
+#include "data/augmented_epochs.h"
+#include "data/mnist_bytes_dataset.h"
+#include "data/mnist_dataset.h"
+#include "export/keras_h5.h"
+#include "export/keras_layers.h"
+#include "export/torchscript.h"
+#include "model/model.h"
+#include "report/evaluation.h"
+#include "report/training_curves.h"
+#include "runtime/device.h"
+#include "runtime/runtime_info.h"
+#include "train/progress_display.h"
+#include "train/train_log.h"
+#include "train/trainer.h"
+
+namespace mnist {
+namespace fs = std::filesystem;
+
+namespace {
+
+ModelSpec model_spec(const TrainOptions& options) {
+  ModelSpec spec;
+  spec.hidden = options.hidden;
+  spec.dropout = options.dropout;
+  return spec;
+}
+
+TrainSettings train_settings(const TrainOptions& options, const std::function<bool()>& should_stop) {
+  TrainSettings settings;
+  settings.batch_size = options.batch_size;
+  settings.learning_rate = options.learning_rate;
+  settings.schedule = options.lr_schedule;
+  settings.total_epochs = options.epochs;
+  settings.weight_decay = options.weight_decay;
+  settings.label_smoothing = options.label_smoothing;
+  settings.seed = static_cast<uint64_t>(options.seed);
+  settings.should_stop = should_stop;
+  return settings;
+}
+
+struct TrainingData {
+  TrainValidation split;
+  MnistTensors test;
+};
+
+TrainingData load_training_data(const TrainOptions& options) {
+  // The training set stays in bytes, as the files hold it: a quarter of the memory of floats,
+  // converted batch by batch (scripts/bench-notes.md).
+  return {split_validation(load_mnist(options.data_dir, MnistSplit::kTrain, options.train_limit,
+                                      PixelFormat::kBytes),
+                           options.val_split),
+          load_mnist(options.data_dir, MnistSplit::kTest, options.test_limit)};
+}
+
+// One run of mnist-train from its data to its exports; the steps of run_training.
+class TrainingRun {
+ public:
+  TrainingRun(const TrainOptions& options, const c10::Device& device, TrainingObserver& observer,
+              const std::function<bool()>& should_stop)
+      : options_(options),
+        device_(device),
+        observer_(observer),
+        spec_(model_spec(options)),
+        outputs_(options.out_dir),
+        history_(options.resume ? resume_history(options, outputs_.checkpoint) : std::vector<EpochReport>{}),
+        data_(load_training_data(options)),
+        trainer_(spec_, train_settings(options, should_stop), device) {
+    if (options.resume) trainer_.load_checkpoint(outputs_.checkpoint);
+    if (options.augment > 0) {
+      augmented_.emplace(
+          MnistTensors{pixels_in_unit_range(data_.split.train.images), data_.split.train.labels},
+          augment_params_for_strength(options.augment), static_cast<uint64_t>(options.seed),
+          options.epochs);
+    }
+  }
+
+  // Trains the epochs left; false when a stop request ended the run before the last one.
+  bool train_epochs() {
+    for (int64_t epoch = static_cast<int64_t>(history_.size()) + 1; epoch <= options_.epochs; ++epoch) {
+      const auto stats = trainer_.train_epoch(
+          epoch, augmented_ ? augmented_->epoch(epoch) : data_.split.train, observer_);
+      if (!stats.finished) {
+        trainer_.save_checkpoint(outputs_.checkpoint, epoch - 1, checkpoint_metadata(options_, history_));
+        return stopped(epoch, stats);
+      }
+      finish_epoch(epoch, stats);
+      if (stats.stop_requested && epoch < options_.epochs) return stopped(epoch, stats);
+    }
+    return true;
+  }
+
+  void export_models() {
+    export_torchscript(trainer_.model(), outputs_.torchscript, model_card_json(options_, spec_, history_));
+    const auto keras_layers = to_keras_layers(trainer_.model());
+    write_keras_h5(outputs_.keras_model, keras_layers, KerasH5Kind::kFullModel);
+    write_keras_h5(outputs_.keras_weights, keras_layers, KerasH5Kind::kWeightsOnly);
+    draw_training_curves(outputs_.train_log, outputs_.training_curves);
+    summary_.files_written = {outputs_.torchscript, outputs_.keras_model, outputs_.keras_weights,
+                              outputs_.train_log,   outputs_.training_curves, outputs_.checkpoint};
+  }
+
+  TrainSummary summary(std::chrono::steady_clock::time_point start) {
+    if (!history_.empty() && !summary_.interrupted) {
+      summary_.train_accuracy = history_.back().train_accuracy;
+      summary_.test_accuracy = history_.back().test_accuracy;
+      summary_.test_loss = history_.back().test_loss;
+    }
+    if (augmented_) {
+      summary_.augmented = true;
+      summary_.augment_wait_ahead_seconds = augmented_->seconds_waited_ahead();
+      summary_.augment_wait_seconds = augmented_->seconds_waited();
+      summary_.augment_work_seconds = augmented_->seconds_working();
+    }
+    if (!summary_.interrupted) {
+      summary_.samples_per_second = training_seconds_ > 0 ? samples_trained_ / training_seconds_ : 0;
+      summary_.wall_seconds = seconds_since(start);
+    }
+    return summary_;
+  }
+
+ private:
+  // Evaluates a finished epoch, logs it and writes the checkpoint.
+  void finish_epoch(int64_t epoch, const EpochTrainStats& stats) {
+    const auto evaluation_start = std::chrono::steady_clock::now();
+    EpochReport report;
+    report.epoch = epoch;
+    report.epochs = options_.epochs;
+    report.train_loss = stats.loss;
+    report.train_accuracy = stats.accuracy;
+    if (data_.split.validation.size() > 0) {
+      const auto val = evaluate_model(trainer_.model(), data_.split.validation, device_);
+      report.has_validation = true;
+      report.val_loss = val.loss;
+      report.val_accuracy = val.accuracy;
+    }
+    const auto tested = evaluate_model(trainer_.model(), data_.test, device_);
+    report.test_loss = tested.loss;
+    report.test_accuracy = tested.accuracy;
+    report.samples_per_second = stats.seconds > 0 ? stats.samples / stats.seconds : 0;
+    report.seconds = stats.seconds + seconds_since(evaluation_start);
+    history_.push_back(report);
+    observer_.on_epoch_end(report);
+
+    write_train_log(outputs_.train_log, history_);
+    trainer_.save_checkpoint(outputs_.checkpoint, epoch, checkpoint_metadata(options_, history_));
+
+    training_seconds_ += stats.seconds;
+    samples_trained_ += stats.samples;
+    ++summary_.epochs_trained;
+  }
+
+  bool stopped(int64_t epoch, const EpochTrainStats& stats) {
+    summary_.interrupted =
+        TrainSummary::Interruption{epoch, stats.batches_done, stats.batches, outputs_.checkpoint};
+    summary_.files_written = {outputs_.checkpoint};
+    return false;
+  }
+
+  const TrainOptions& options_;
+  c10::Device device_;
+  TrainingObserver& observer_;
+  ModelSpec spec_;
+  TrainOutputs outputs_;
+  std::vector<EpochReport> history_;
+  TrainingData data_;
+  Trainer trainer_;
+  std::optional<AugmentedEpochs> augmented_;
+  TrainSummary summary_;
+  double training_seconds_ = 0;
+  int64_t samples_trained_ = 0;
+};
+
+void print_runtime(std::ostream& out, const c10::Device& device) {
+  out << "using device=" << device.str() << "\n"
+      << "torch_threads=" << torch_thread_count() << "\n"
+      << "blas=" << describe_blas() << std::endl;
+}
+
+void print_summary(std::ostream& out, const TrainSummary& summary) {
+  out << format_text("done: %lld epochs in this run, train accuracy %.4f, test accuracy %.4f, "
+                     "%.1f s wall, %.0f samples/s\n",
+                     static_cast<long long>(summary.epochs_trained), summary.train_accuracy,
+                     summary.test_accuracy, summary.wall_seconds, summary.samples_per_second);
+  if (summary.augmented) {
+    out << format_text("augmentation: %.1f s of work in the background; training waited %.1f s "
+                       "for epochs prepared ahead (%.1f s in all, with the first epoch)\n",
+                       summary.augment_work_seconds, summary.augment_wait_ahead_seconds,
+                       summary.augment_wait_seconds);
+  }
+  for (const auto& file : summary.files_written) out << "wrote " << file.string() << "\n";
+  out << std::flush;
+}
+
+}  // namespace
+
+TrainOutputs::TrainOutputs(const fs::path& out_dir)
+    : torchscript(out_dir / "mnist_mlp.pt"),
+      keras_model(out_dir / "image_recognition.h5"),
+      keras_weights(out_dir / "weights.h5"),
+      train_log(out_dir / "train_log.csv"),
+      training_curves(out_dir / "training_curves.png"),
+      checkpoint(out_dir / "checkpoint.pt") {}
+
+std::string describe_interruption(const TrainSummary::Interruption& interruption,
+                                  const std::vector<std::string>& command_line) {
+  std::string resume = shell_command(command_line);
+  bool has_resume = false;
+  for (const auto& argument : command_line) has_resume = has_resume || argument == "--resume";
+  if (!has_resume) resume += " --resume";
+  return "interrupted at epoch " + std::to_string(interruption.epoch) + ", batch " +
+         std::to_string(interruption.batches_done) + " of " + std::to_string(interruption.batches) +
+         ": checkpoint written to " + interruption.checkpoint.string() + "; resume with: " + resume;
+}
+
+TrainSummary run_training(const TrainOptions& options, const c10::Device& device,
+                          TrainingObserver& observer, const std::function<bool()>& should_stop) {
+  const auto start = std::chrono::steady_clock::now();
+  validate(options);
+  // Fail before hours of training, not after.
+  ensure_writable_directory(options.out_dir);
+  TrainingRun run(options, device, observer, should_stop);
+  if (run.train_epochs()) run.export_models();
+  return run.summary(start);
+}
+
+int run_train_cli(const std::vector<std::string>& args, const Console& console, const StopSource& stop) {
+  return run_cli("mnist-train", console.err, [&]() {
+    const auto options = parse_train_args(args, console.out);
+    if (!options) return 0;
+    for (const auto& [key, value] : describe(*options)) console.out << key << "=" << value << "\n";
+
+    const auto device = resolve_device(options->device);
+    set_thread_count(static_cast<int>(options->threads));
+    print_runtime(console.out, device);
+
+    ProgressDisplay progress(console.out, console.out_is_terminal);
+    const auto summary = run_training(*options, device, progress, stop.requested);
+    if (summary.interrupted) {
+      if (console.out_is_terminal) console.out << std::endl;  // ends the live progress line
+      console.err << "mnist-train: " << describe_interruption(*summary.interrupted, args) << std::endl;
+      return 128 + (stop.signal ? stop.signal() : 0);
+    }
+    print_summary(console.out, summary);
+    return 0;
+  });
+}
+
+}  // namespace mnist

@@ -1,0 +1,37 @@
+// Option text to numbers; see option_values.h.
+#include "core/option_values.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "core/errors.h"
+
+namespace mnist {
+
+int64_t parse_integer_option(const std::string& option, const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || std::isspace(static_cast<unsigned char>(text[0]))) {
+    throw UsageError("--" + option + " " + text + ": not an integer");
+  }
+  if (errno == ERANGE) throw UsageError("--" + option + " " + text + ": out of range");
+  return value;
+}
+
+double parse_real_option(const std::string& option, const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || std::isspace(static_cast<unsigned char>(text[0]))) {
+    throw UsageError("--" + option + " " + text + ": not a number");
+  }
+  if (errno == ERANGE || !std::isfinite(value)) {
+    throw UsageError("--" + option + " " + text + ": not a finite number in range");
+  }
+  return value;
+}
+
+}  // namespace mnist

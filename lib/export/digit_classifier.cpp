@@ -1,0 +1,57 @@
+// Classifying prepared digits; see digit_classifier.h.
+#include "export/digit_classifier.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+#include "core/mnist_shape.h"
+#include "export/torchscript.h"
+
+namespace mnist {
+
+std::vector<DigitAnswer> classify_digits(torch::jit::Module& model, const std::string& model_label,
+                                         const std::vector<std::vector<float>>& fields,
+                                         const c10::Device& device) {
+  const auto count = static_cast<int64_t>(fields.size());
+  if (count == 0) return {};
+  auto batch = torch::empty({count, 1, kImageSide, kImageSide}, torch::kFloat32);
+  for (int64_t i = 0; i < count; ++i) {
+    const auto& field = fields[static_cast<size_t>(i)];
+    if (static_cast<int64_t>(field.size()) != kImagePixels) {
+      throw std::invalid_argument("classify_digits: a field of " + std::to_string(field.size()) +
+                                  " pixels, expected 784");
+    }
+    std::copy(field.begin(), field.end(), batch.data_ptr<float>() + i * kImagePixels);
+  }
+  torch::NoGradGuard no_grad;
+  const at::Tensor probabilities = forward_probabilities(model, model_label, batch.to(device))
+                                       .to(torch::kCPU, torch::kFloat64)
+                                       .contiguous();
+  std::vector<DigitAnswer> answers;
+  answers.reserve(fields.size());
+  for (int64_t i = 0; i < count; ++i) {
+    answers.push_back(rank_classes(probabilities.data_ptr<double>() + i * kNumClasses));
+  }
+  return answers;
+}
+
+DigitAnswer rank_classes(const double* probabilities) {
+  DigitAnswer answer;
+  answer.probabilities.assign(probabilities, probabilities + kNumClasses);
+  std::vector<int64_t> order(static_cast<size_t>(kNumClasses));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return probabilities[a] > probabilities[b]; });
+  for (int64_t k = 0; k < kTopCount; ++k) {
+    const int64_t digit = order[static_cast<size_t>(k)];
+    answer.top.push_back({digit, probabilities[digit]});
+  }
+  answer.digit = answer.top.front().digit;
+  answer.probability = answer.top.front().probability;
+  return answer;
+}
+
+}  // namespace mnist

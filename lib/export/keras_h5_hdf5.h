@@ -1,0 +1,122 @@
+// The HDF5 plumbing that writing and reading Keras H5 files share: owned identifiers, checked
+// calls that become one-line errors, HDF5's own error printing silenced, and the names of the
+// layout. Internal to lib/export: only keras_h5_write.cpp and keras_h5_read.cpp include it.
+//
+// Design: every HDF5 identifier is owned by a Hid, so each one is closed on every path, errors
+// included; every HDF5 call is checked and turned into one line naming the file, the object and,
+// where HDF5 gives one, its innermost reason. HDF5's own error printing is switched off so that
+// those lines are the only output.
+#pragma once
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/errors.h"
+
+namespace mnist::keras_h5_detail {
+
+// A Dense layer owns exactly [kernel, bias], in that order: the loaders pair them by position.
+inline constexpr size_t kWeightsPerDenseLayer = 2;
+// Refuses absurd shapes from a damaged file before allocating for them (4 GiB of float32).
+inline constexpr hsize_t kMaxValuesPerDataset = hsize_t{1} << 30;
+
+// Per call rather than once: in thread-safe HDF5 builds the setting belongs to the calling thread.
+inline void silence_hdf5_error_printing() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+// The most specific message on HDF5's error stack, e.g. "unable to open file: ... errno = 13,
+// error message = 'Permission denied' ...", flattened to one line.
+inline std::string innermost_hdf5_error() {
+  std::string reason;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* error, void* client_data) -> herr_t {
+        if (n == 0 && error->desc != nullptr) *static_cast<std::string*>(client_data) = error->desc;
+        return 0;
+      },
+      &reason);
+  std::replace(reason.begin(), reason.end(), '\n', ' ');
+  return reason;
+}
+
+// Owns one HDF5 identifier and closes it with the matching H5?close function.
+class Hid {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Hid(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Hid(Hid&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
+  Hid& operator=(Hid&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+      closer_ = other.closer_;
+    }
+    return *this;
+  }
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+  ~Hid() { reset(); }
+
+  hid_t get() const { return id_; }
+  // Closes now and reports the result; H5Fclose is where buffered data reaches the file.
+  herr_t close() { return closer_(std::exchange(id_, H5I_INVALID_HID)); }
+
+ private:
+  void reset() {
+    if (id_ >= 0) closer_(std::exchange(id_, H5I_INVALID_HID));
+  }
+  hid_t id_;
+  Closer closer_;
+};
+
+// Turns failed HDF5 calls into RuntimeErrors that start with `prefix` (the file and the action).
+class Hdf5Errors {
+ public:
+  explicit Hdf5Errors(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  [[noreturn]] void fail(const std::string& what) const { throw RuntimeError(prefix_ + what); }
+  [[noreturn]] void fail_in_hdf5(const std::string& what) const {
+    const std::string reason = innermost_hdf5_error();
+    fail(reason.empty() ? what : what + " (" + reason + ")");
+  }
+  Hid own(hid_t id, Hid::Closer closer, const std::string& what) const {
+    if (id < 0) fail_in_hdf5(what);
+    return Hid(id, closer);
+  }
+  void check(herr_t status, const std::string& what) const {
+    if (status < 0) fail_in_hdf5(what);
+  }
+  bool check_tri(htri_t answer, const std::string& what) const {
+    if (answer < 0) fail_in_hdf5(what);
+    return answer > 0;
+  }
+
+ private:
+  std::string prefix_;
+};
+
+inline std::string attribute_label(const std::string& object_name, const std::string& attribute) {
+  return object_name + "@" + attribute;
+}
+
+inline std::string child_name(const std::string& parent_name, const std::string& child) {
+  return parent_name == "/" ? "/" + child : parent_name + "/" + child;
+}
+
+inline std::string dense_layer_name(size_t index) {
+  return index == 0 ? "dense" : "dense_" + std::to_string(index);
+}
+
+inline std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string text = "(";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    text += (i == 0 ? "" : ", ") + std::to_string(dims[i]);
+  }
+  return text + (dims.size() == 1 ? ",)" : ")");
+}
+
+}  // namespace mnist::keras_h5_detail

@@ -1,0 +1,1 @@
+// Nothing but the precompiled LibTorch headers (lib/CMakeLists.txt) that other targets reuse.
