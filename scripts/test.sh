@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: install, fetch MNIST (some tests use small subsets of it),
 # build, run the whole suite with ctest; then build the suite again with AddressSanitizer and
-# UBSan (-DMNIST_SANITIZE=ON, in build-asan) and run it there too.
+# UBSan (-DMNIST_SANITIZE=ON, in build-asan) and run it there too; last, the concurrent image
+# preparation under ThreadSanitizer (build-tsan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
@@ -13,5 +14,10 @@ scripts/build.sh
 # Optimised with line tables, so that sanitizer reports name files and lines at bearable speed.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMNIST_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$(nproc)"
-cd build-asan && ctest --output-on-failure -j"$(nproc)"
+(cd build-asan && ctest --output-on-failure -j"$(nproc)")
 
+# ThreadSanitizer on what runs on many threads without LibTorch (whose OpenMP runtime it cannot
+# see into): images prepared concurrently, as mnist-serve prepares them.
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMNIST_SANITIZE=thread >/dev/null
+cmake --build build-tsan -j"$(nproc)" --target test_concurrent_decoding
+TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_concurrent_decoding

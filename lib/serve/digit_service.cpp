@@ -1,0 +1,194 @@
+// The HTTP service; see digit_service.h.
+#include "serve/digit_service.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <exception>
+
+#include "core/clock.h"
+#include "core/errors.h"
+
+namespace mnist {
+
+namespace {
+
+constexpr const char* kJson = "application/json";
+
+const char* const kRoutes[] = {"/", "/healthz", "/v1/model", "/v1/predict", "/metrics"};
+
+void answer_error(httplib::Response& response, int status, const std::string& message) {
+  response.status = status;
+  response.set_content(error_json(message), kJson);
+}
+
+// When a request began on this thread; unset before routing (a request refused while it was
+// read, such as one above the body limit, is counted with no duration).
+thread_local std::chrono::steady_clock::time_point request_start{};
+
+std::string route_of(const httplib::Request& request) {
+  for (const char* route : kRoutes) {
+    if (request.path == route) return route;
+  }
+  return "other";
+}
+
+// The image bytes of a multipart body: the field "image", or else the first file field.
+PreparedRequest prepare_multipart(const httplib::Request& request, const RequestLimits& limits) {
+  if (request.has_file("image")) return prepare_image_body(request.get_file_value("image").content, limits);
+  for (const auto& [name, field] : request.files) {
+    if (!field.filename.empty() || !field.content_type.empty()) return prepare_image_body(field.content, limits);
+  }
+  throw HttpError(400, "multipart/form-data without a file field (send the image as the field \"image\")");
+}
+
+}  // namespace
+
+struct DigitService::Impl {
+  Impl(torch::jit::Module model, const std::string& model_label, std::string card,
+       const c10::Device& device, const ServiceOptions& service_options)
+      : options(service_options),
+        model_card(std::move(card)),
+        classifier(std::move(model), model_label, device, options.batching,
+                   [this](int64_t size) { metrics.record_batch(size); }) {
+    configure();
+    add_routes();
+  }
+
+  void configure() {
+    const int threads = options.http_threads;
+    server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    // SO_REUSEADDR for quick restarts, but not httplib's default SO_REUSEPORT, with which a second
+    // server on the same port would start silently and take half the requests.
+    server.set_socket_options([](socket_t socket) {
+      int yes = 1;
+      ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    server.set_payload_max_length(static_cast<size_t>(options.limits.max_body_bytes));
+    server.set_read_timeout(options.read_timeout);
+    server.set_write_timeout(options.write_timeout);
+    server.set_keep_alive_max_count(static_cast<size_t>(options.keep_alive_requests));
+    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      request_start = std::chrono::steady_clock::now();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.set_error_handler([this](const httplib::Request& request, httplib::Response& response) {
+      if (!response.body.empty()) return;  // a handler's own JSON error
+      answer_error(response, response.status, default_message(request, response.status));
+    });
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr error) {
+      std::string message = "internal error";
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        message += ": " + one_line(e.what());
+      } catch (...) {
+      }
+      answer_error(response, 500, message);
+    });
+    server.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
+      const bool timed = request_start != std::chrono::steady_clock::time_point{};
+      metrics.record_request(route_of(request), response.status, timed ? seconds_since(request_start) : 0.0);
+      request_start = {};
+    });
+  }
+
+  std::string default_message(const httplib::Request& request, int status) const {
+    switch (status) {
+      case 404: return "no such route: " + request.method + " " + request.path;
+      case 413: return "body above the limit of " + std::to_string(options.limits.max_body_bytes) + " bytes";
+      case 400: return "malformed request";
+      default: return "request refused with status " + std::to_string(status);
+    }
+  }
+
+  void add_routes() {
+    server.Get("/", [](const httplib::Request&, httplib::Response& response) {
+      response.set_content(draw_digit_page(), "text/html; charset=utf-8");
+    });
+    server.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+      response.set_content(R"({"status":"ok"})", kJson);
+    });
+    server.Get("/v1/model", [this](const httplib::Request&, httplib::Response& response) {
+      response.set_content(model_card, kJson);
+    });
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+      response.set_content(metrics.prometheus_text(), "text/plain; version=0.0.4");
+    });
+    server.Post("/v1/predict", [this](const httplib::Request& request, httplib::Response& response) {
+      predict(request, response);
+    });
+    add_method_not_allowed();
+  }
+
+  // A known route asked with a method it does not take: 405 with the methods it does.
+  void add_method_not_allowed() {
+    for (const char* route : kRoutes) {
+      const bool post = std::string(route) == "/v1/predict";
+      const std::string allowed = post ? "POST" : "GET";
+      const auto refuse = [allowed](const httplib::Request& request, httplib::Response& response) {
+        response.set_header("Allow", allowed);
+        answer_error(response, 405, request.method + " " + request.path + " is not allowed; use " + allowed);
+      };
+      if (post) {
+        server.Get(route, refuse);
+      } else {
+        server.Post(route, refuse);
+      }
+      server.Put(route, refuse);
+      server.Delete(route, refuse);
+      server.Patch(route, refuse);
+    }
+  }
+
+  void predict(const httplib::Request& request, httplib::Response& response) {
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      const PreparedRequest prepared =
+          request.is_multipart_form_data()
+              ? prepare_multipart(request, options.limits)
+              : prepare_request_body(request.get_header_value("Content-Type"), request.body, options.limits);
+      const double prepare_seconds = seconds_since(start);
+      const TimedAnswer answer = classifier.classify(prepared.pixels);
+      response.set_content(answer_json(prepared, answer, prepare_seconds, seconds_since(start)), kJson);
+    } catch (const HttpError& e) {
+      answer_error(response, e.status, e.what());
+    } catch (const QueueFullError& e) {
+      response.set_header("Retry-After", "1");
+      answer_error(response, 503, std::string("busy: ") + e.what() + "; try again");
+    }
+  }
+
+  ServiceOptions options;
+  std::string model_card;
+  ServiceMetrics metrics;
+  BatchingClassifier classifier;
+  httplib::Server server;
+};
+
+DigitService::DigitService(torch::jit::Module model, const std::string& model_label,
+                           std::string model_card_json, const c10::Device& device,
+                           const ServiceOptions& options)
+    : impl_(std::make_unique<Impl>(std::move(model), model_label, std::move(model_card_json), device, options)) {}
+
+DigitService::~DigitService() { stop(); }
+
+int DigitService::bind(const std::string& host, int port) {
+  const int bound = port == 0 ? impl_->server.bind_to_any_port(host)
+                              : (impl_->server.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) {
+    throw RuntimeError(host + ":" + std::to_string(port) +
+                       ": cannot listen there (address in use, not an address of this machine, or "
+                       "a port that needs privileges)");
+  }
+  return bound;
+}
+
+void DigitService::run() { impl_->server.listen_after_bind(); }
+
+void DigitService::stop() { impl_->server.stop(); }
+
+const ServiceMetrics& DigitService::metrics() const { return impl_->metrics; }
+
+}  // namespace mnist

@@ -1,0 +1,60 @@
+// mnist-serve's HTTP service: the model loaded once behind a batching queue, the JSON API
+// (POST /v1/predict, GET /v1/model, /healthz, /metrics), the draw-a-digit page at GET /, and
+// every refusal as a JSON error with its status. Handlers only parse the request, call the same
+// library functions the CLIs call, and answer; limits (body, pixels, time, queue) are checked
+// before the work they guard.
+// Not for: options and signals (cli/serve_command.h).
+#pragma once
+
+#include <c10/core/Device.h>
+#include <torch/csrc/jit/api/module.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "serve/batching_classifier.h"
+#include "serve/predict_request.h"
+#include "serve/service_metrics.h"
+
+namespace mnist {
+
+struct ServiceOptions {
+  RequestLimits limits;
+  BatchingOptions batching;
+  int http_threads = 64;  // connections served at once; more wait for a free thread
+  std::chrono::seconds read_timeout{5};  // a client that sends nothing for this long is dropped
+  std::chrono::seconds write_timeout{5};
+  int keep_alive_requests = 100;  // requests on one connection before it is closed
+};
+
+class DigitService {
+ public:
+  // model_card_json: served at GET /v1/model ("{}" when the model has none).
+  DigitService(torch::jit::Module model, const std::string& model_label, std::string model_card_json,
+               const c10::Device& device, const ServiceOptions& options);
+  ~DigitService();
+  DigitService(const DigitService&) = delete;
+  DigitService& operator=(const DigitService&) = delete;
+
+  // Binds host:port (port 0: a free one) and returns the port. Throws RuntimeError naming the
+  // address when it cannot.
+  int bind(const std::string& host, int port);
+
+  // Serves until stop(); returns once the requests in flight are answered.
+  void run();
+
+  // Stops accepting connections; callable from any thread, also before run().
+  void stop();
+
+  const ServiceMetrics& metrics() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The page, embedded at build time from lib/serve/page/index.html.
+const std::string& draw_digit_page();
+
+}  // namespace mnist
