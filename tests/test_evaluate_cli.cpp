@@ -53,7 +53,7 @@ TEST(EvaluateCli, HelpListsEveryOptionWithItsDefault) {
       run.out, {{"--model", "models/mnist_mlp.pt"}, {"--data-dir", "data/mnist"}, {"--split", "test"},
                 {"--out", "models/confusion.png"}, {"--normalize", ""}, {"--color-scale", "log"},
                 {"--misclassified", "0"}, {"--device", "auto"}, {"--batch-size", "1000"}, {"--limit", "0"},
-                {"--help", ""}});
+                {"--drawn-variants", ""}, {"--help", ""}});
 }
 
 TEST(EvaluateCli, BadOptionsExitWithUsageErrors) {

@@ -98,5 +98,5 @@ TEST(EvaluateOptions, DescribeListsEveryOption) {
   EXPECT_EQ(keys,
             "model=models/mnist_mlp.pt\ndata_dir=data/mnist\nsplit=test\nout=models/confusion.png\n"
             "normalize=false\ncolor_scale=log\nmisclassified=0\ndevice=auto\nbatch_size=1000\n"
-            "limit=0\n");
+            "limit=0\ndrawn_variants=false\n");
 }

@@ -17,7 +17,11 @@
 #include "core/errors.h"
 #include "core/mnist_shape.h"
 #include "core/text.h"
+#include "data/mnist_bytes_dataset.h"
+#include "export/digit_classifier.h"
 #include "export/torchscript.h"
+#include "image/drawn_variants.h"
+#include "image/image_preprocess.h"
 #include "model/model.h"
 #include "report/confusion_heatmap.h"
 #include "report/misclassified_grid.h"
@@ -58,6 +62,15 @@ std::string model_name(const fs::path& model) {
     }
   }
   return model.stem().string();
+}
+
+json variants_json(const std::vector<VariantAccuracy>& variants) {
+  json rows = json::array();
+  for (const auto& v : variants) {
+    rows.push_back({{"variant", v.variant}, {"count", v.count}, {"correct", v.correct},
+                    {"unprepared", v.unprepared}, {"accuracy", v.accuracy()}});
+  }
+  return rows;
 }
 
 json metrics_json(const EvaluateOptions& options, const EvaluateSummary& summary,
@@ -206,6 +219,7 @@ void draw_curves_if_logged(const EvaluateOutputs& outputs, EvaluateSummary& summ
 
 void write_metrics(const EvaluateOptions& options, const EvaluateOutputs& outputs, EvaluateSummary& summary) {
   json metrics = metrics_json(options, summary, outputs);
+  if (!summary.variants.empty()) metrics["drawn_variants"] = variants_json(summary.variants);
   std::vector<std::string> files;
   for (const auto& file : summary.files_written) files.push_back(file.string());
   metrics["files"] = files;
@@ -213,7 +227,49 @@ void write_metrics(const EvaluateOptions& options, const EvaluateOutputs& output
   summary.files_written.push_back(outputs.metrics_json);
 }
 
+// Classifies the prepared fields gathered so far and counts the right answers.
+void classify_pending(torch::jit::Module& module, const std::string& model_label, const c10::Device& device,
+                      std::vector<std::vector<float>>& fields, std::vector<int64_t>& labels,
+                      VariantAccuracy& accuracy) {
+  const auto answers = classify_digits(module, model_label, fields, device);
+  for (size_t i = 0; i < answers.size(); ++i) accuracy.correct += answers[i].digit == labels[i];
+  fields.clear();
+  labels.clear();
+}
+
 }  // namespace
+
+std::vector<VariantAccuracy> evaluate_drawn_variants(torch::jit::Module& module, const std::string& model_label,
+                                                     const MnistTensors& data, const c10::Device& device,
+                                                     int64_t batch_size) {
+  module.eval();
+  module.to(device);
+  const auto images = pixels_in_unit_range(data.images).reshape({data.size(), -1}).contiguous();
+  const auto labels = data.labels.to(torch::kCPU).contiguous();
+  std::vector<VariantAccuracy> results;
+  for (const DrawnVariant variant : kAllDrawnVariants) {
+    VariantAccuracy accuracy;
+    accuracy.variant = to_string(variant);
+    std::vector<std::vector<float>> fields;
+    std::vector<int64_t> field_labels;
+    for (int64_t i = 0; i < data.size(); ++i) {
+      const float* row = images.data_ptr<float>() + i * kImagePixels;
+      ++accuracy.count;
+      try {
+        fields.push_back(prepare_digit(render_drawn_variant({row, row + kImagePixels}, variant, i)).pixels);
+        field_labels.push_back(labels[i].item<int64_t>());
+      } catch (const RuntimeError&) {
+        ++accuracy.unprepared;
+      }
+      if (static_cast<int64_t>(fields.size()) == batch_size) {
+        classify_pending(module, model_label, device, fields, field_labels, accuracy);
+      }
+    }
+    classify_pending(module, model_label, device, fields, field_labels, accuracy);
+    results.push_back(accuracy);
+  }
+  return results;
+}
 
 EvaluateSummary run_evaluation(const EvaluateOptions& options, const c10::Device& device) {
   validate(options);
@@ -237,6 +293,9 @@ EvaluateSummary run_evaluation(const EvaluateOptions& options, const c10::Device
   summary.confusion = to_matrix(result.confusion);
   summary.report = classification_report(summary.confusion, kConfusedPairsReported);
 
+  if (options.drawn_variants) {
+    summary.variants = evaluate_drawn_variants(module, options.model.string(), data, device, options.batch_size);
+  }
   write_heatmap(options, outputs, summary);
   if (options.misclassified > 0) write_mistakes(options, outputs, data, probabilities, summary);
   draw_curves_if_logged(outputs, summary);
@@ -262,6 +321,11 @@ int run_evaluate_cli(const std::vector<std::string>& args, const Console& consol
                                summary.forward_seconds,
                                static_cast<double>(report.count) / std::max(summary.forward_seconds, 1e-9))
                 << format_classification_report(report);
+    for (const auto& v : summary.variants) {
+      console.out << format_text("drawn variant %-15s accuracy %.4f (%lld of %lld; %lld refused by the preparation)\n",
+                                 v.variant.c_str(), v.accuracy(), static_cast<long long>(v.correct),
+                                 static_cast<long long>(v.count), static_cast<long long>(v.unprepared));
+    }
     for (const auto& warning : summary.warnings) console.err << "mnist-evaluate: warning: " << warning << "\n";
     for (const auto& file : summary.files_written) console.out << "wrote " << file.string() << "\n";
     console.out << std::flush;

@@ -31,6 +31,15 @@ struct EvaluateOutputs {
   explicit EvaluateOutputs(const EvaluateOptions& options);
 };
 
+// Accuracy on one drawn variant of the evaluated images (--drawn-variants).
+struct VariantAccuracy {
+  std::string variant;  // e.g. "round-brush"
+  int64_t count = 0;
+  int64_t correct = 0;
+  int64_t unprepared = 0;  // images the preparation refused (counted as wrong)
+  double accuracy() const { return count > 0 ? static_cast<double>(correct) / count : 0; }
+};
+
 struct EvaluateSummary {
   std::string model_name;  // from the model card, e.g. "mnist_mlp (784-300-100-10)"
   std::string data_name;   // e.g. "MNIST test set" or "first 300 of the MNIST test set"
@@ -40,8 +49,14 @@ struct EvaluateSummary {
   ConfusionMatrix confusion;    // rows = truth, columns = predicted
   std::vector<std::filesystem::path> files_written;
   std::vector<std::string> warnings;  // secondary outputs that could not be made, and why
+  std::vector<VariantAccuracy> variants;  // with --drawn-variants
 };
 
+// The accuracy of `module` on every drawn variant of `data` (image/drawn_variants.h): each image
+// rendered, encoded as PNG and prepared as mnist-serve prepares an upload, then classified.
+std::vector<VariantAccuracy> evaluate_drawn_variants(torch::jit::Module& module, const std::string& model_label,
+                                                     const MnistTensors& data, const c10::Device& device,
+                                                     int64_t batch_size);
 
 // Runs a TorchScript classifier (probabilities out) over `data` as evaluate() does, checking
 // that every output is an [N,10] tensor of probabilities; otherwise throws RuntimeError

@@ -30,6 +30,7 @@ cxxopts::Options evaluate_option_spec() {
     ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
     ("batch-size", "images per forward pass", cxxopts::value<std::string>()->default_value(std::to_string(d.batch_size)))
     ("limit", "use only the first N images of the split (0: all)", cxxopts::value<std::string>()->default_value(std::to_string(d.limit)))
+    ("drawn-variants", "also measure the images drawn and scanned as people's digits are (thicker, thinner, blurred, low resolution, round brush, off-centre, rotated, dark on light), each prepared as an uploaded image is")
     ("h,help", "show this help");
   return spec;
 }
@@ -72,7 +73,8 @@ std::vector<std::pair<std::string, std::string>> describe(const EvaluateOptions&
           {"misclassified", std::to_string(o.misclassified)},
           {"device", o.device},
           {"batch_size", std::to_string(o.batch_size)},
-          {"limit", std::to_string(o.limit)}};
+          {"limit", std::to_string(o.limit)},
+          {"drawn_variants", o.drawn_variants ? "true" : "false"}};
 }
 
 std::optional<EvaluateOptions> parse_evaluate_args(const std::vector<std::string>& args,
@@ -92,6 +94,7 @@ std::optional<EvaluateOptions> parse_evaluate_args(const std::vector<std::string
   o.device = text("device");
   o.batch_size = parse_integer_option("batch-size", text("batch-size"));
   o.limit = parse_integer_option("limit", text("limit"));
+  o.drawn_variants = parsed->count("drawn-variants") > 0;
   // After the values: in "--limit --model m.pt" the option swallowed "--model", and its value
   // names that mistake better than the stray "m.pt" does.
   reject_unmatched(*parsed);

@@ -26,6 +26,9 @@ struct EvaluateOptions {
   std::string device = "auto";
   int64_t batch_size = 1000;
   int64_t limit = 0;  // use only the first N images of the split (0: all)
+  // Also measure the images as drawn and scanned digits differ from them (image/drawn_variants.h),
+  // each through the preparation mnist-predict and mnist-serve apply.
+  bool drawn_variants = false;
 };
 
 // The most --misclassified draws.
