@@ -20,4 +20,4 @@ cmake --build build-asan -j"$(nproc)"
 # see into): images prepared concurrently, as mnist-serve prepares them.
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMNIST_SANITIZE=thread >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target test_concurrent_decoding
-TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_concurrent_decoding
+TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" build-tsan/tests/test_concurrent_decoding
