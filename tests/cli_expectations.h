@@ -22,6 +22,13 @@
 
 namespace mnist::test {
 
+// The tools as built with this test (their paths come from tests/CMakeLists.txt), and the
+// option that points them at the real MNIST files.
+inline const std::string kTrainBinary = MNIST_TRAIN_BINARY;
+inline const std::string kEvaluateBinary = MNIST_EVALUATE_BINARY;
+inline const std::string kPredictBinary = MNIST_PREDICT_BINARY;
+inline const std::string kDataDirOption = std::string("--data-dir ") + MNIST_TEST_DATA_DIR;
+
 inline ChildResult run_command(const std::vector<std::string>& argv,
                                std::optional<rlim_t> file_size_limit = std::nullopt) {
   ChildProcess child(argv, file_size_limit);

@@ -36,9 +36,9 @@ using Args = std::vector<std::string>;
 
 namespace {
 
-const std::string kTrainBinary = MNIST_TRAIN_BINARY;
-const std::string kEvaluateBinary = MNIST_EVALUATE_BINARY;
-const std::string kPredictBinary = MNIST_PREDICT_BINARY;
+using mnist::test::kEvaluateBinary;
+using mnist::test::kPredictBinary;
+using mnist::test::kTrainBinary;
 
 // A small untrained MLP, exported as mnist-train exports it: a valid model file.
 fs::path exported_model(const fs::path& path) {

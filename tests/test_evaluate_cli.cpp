@@ -27,9 +27,9 @@ ChildResult run_binary(const std::string& binary, const std::string& arguments) 
 
 ChildResult run_evaluate(const std::string& arguments) { return run_binary(MNIST_EVALUATE_BINARY, arguments); }
 
-const std::string kData = std::string("--data-dir ") + MNIST_TEST_DATA_DIR;
+using mnist::test::kDataDirOption;
 
-void expect_one_line_error(const ChildResult& run, int exit_code, const std::string& phrase) {
+void expect_evaluate_error(const ChildResult& run, int exit_code, const std::string& phrase) {
   mnist::test::expect_one_line_error(run, "mnist-evaluate", exit_code, phrase);
 }
 
@@ -71,7 +71,7 @@ TEST(EvaluateCli, BadOptionsExitWithUsageErrors) {
   };
   for (const auto& [arguments, phrase] : cases) {
     SCOPED_TRACE(arguments);
-    expect_one_line_error(run_evaluate(arguments), 2, phrase);
+    expect_evaluate_error(run_evaluate(arguments), 2, phrase);
   }
 }
 
@@ -80,19 +80,19 @@ TEST(EvaluateCli, BadModelsAreOneLineRuntimeErrors) {
   const std::string out = " --out " + (dir.path() / "out" / "confusion.png").string();
 
   const fs::path missing = dir.path() / "nowhere.pt";
-  expect_one_line_error(run_evaluate(kData + " --limit 50 --model " + missing.string() + out), 1,
+  expect_evaluate_error(run_evaluate(kDataDirOption + " --limit 50 --model " + missing.string() + out), 1,
                         missing.string() + ": model file missing. Train one with mnist-train.");
 
   const fs::path text_file = dir.path() / "notes.pt";
   std::ofstream(text_file) << "this is not a TorchScript archive\n";
-  expect_one_line_error(run_evaluate(kData + " --limit 50 --model " + text_file.string() + out), 1,
+  expect_evaluate_error(run_evaluate(kDataDirOption + " --limit 50 --model " + text_file.string() + out), 1,
                         text_file.string() + ": not a readable TorchScript model");
 
   const fs::path five_file = mnist::test::save_scripted_module(
       dir.path() / "five.pt",
       "def forward(self, x: Tensor) -> Tensor:\n"
       "    return torch.softmax(x.reshape(x.size(0), 784)[:, :5], 1)\n");
-  expect_one_line_error(run_evaluate(kData + " --limit 50 --model " + five_file.string() + out), 1,
+  expect_evaluate_error(run_evaluate(kDataDirOption + " --limit 50 --model " + five_file.string() + out), 1,
                         five_file.string() + ": model output has shape [50, 5]");
   EXPECT_FALSE(fs::exists(dir.path() / "out" / "confusion.png"));
 }
@@ -103,19 +103,19 @@ TEST(EvaluateCli, MissingDataAndUnwritableOutputAreRuntimeErrors) {
   const auto no_data = run_evaluate("--model " + model.string() + " --data-dir " +
                                     (dir.path() / "nodata").string() + " --out " +
                                     (dir.path() / "confusion.png").string());
-  expect_one_line_error(no_data, 1, (dir.path() / "nodata").string());
+  expect_evaluate_error(no_data, 1, (dir.path() / "nodata").string());
 
   std::ofstream(dir.path() / "file") << "x";
-  const auto unwritable = run_evaluate(kData + " --model " + model.string() + " --out " +
+  const auto unwritable = run_evaluate(kDataDirOption + " --model " + model.string() + " --out " +
                                        (dir.path() / "file" / "sub" / "confusion.png").string());
-  expect_one_line_error(unwritable, 1, "cannot create output directory");
+  expect_evaluate_error(unwritable, 1, "cannot create output directory");
 }
 
 TEST(EvaluateCli, AModelThatAlwaysAnswersThreeGetsTheExactMatrix) {
   mnist::test::TempDir dir;
   const fs::path model = save_always_three(dir.path() / "always3.pt");
   const fs::path out = dir.path() / "report" / "confusion.png";
-  const auto run = run_evaluate(kData + " --limit 300 --batch-size 64 --model " + model.string() +
+  const auto run = run_evaluate(kDataDirOption + " --limit 300 --batch-size 64 --model " + model.string() +
                                 " --out " + out.string());
   ASSERT_EQ(run.exit_code, 0) << run.err;
 
@@ -147,12 +147,12 @@ TEST(EvaluateCli, AModelThatAlwaysAnswersThreeGetsTheExactMatrix) {
 TEST(EvaluateCli, ATrainedModelGetsEveryReportAndPicture) {
   mnist::test::TempDir dir;
   const fs::path models = dir.path() / "models";
-  const auto trained = run_binary(MNIST_TRAIN_BINARY, kData + " --train-limit 600 --test-limit 200 "
+  const auto trained = run_binary(MNIST_TRAIN_BINARY, kDataDirOption + " --train-limit 600 --test-limit 200 "
                                   "--epochs 2 --hidden 32,16 --out-dir " + models.string());
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
 
   const fs::path out = dir.path() / "eval" / "confusion.png";
-  const auto run = run_evaluate(kData + " --limit 300 --normalize --misclassified 8 --model " +
+  const auto run = run_evaluate(kDataDirOption + " --limit 300 --normalize --misclassified 8 --model " +
                                 (models / "mnist_mlp.pt").string() + " --out " + out.string());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(run.err.empty()) << run.err;
@@ -204,7 +204,7 @@ TEST(EvaluateCli, ATrainedModelGetsEveryReportAndPicture) {
 TEST(EvaluateCli, TheTrainSplitCanBeEvaluated) {
   mnist::test::TempDir dir;
   const fs::path model = save_always_three(dir.path() / "always3.pt");
-  const auto run = run_evaluate(kData + " --split train --limit 100 --model " + model.string() +
+  const auto run = run_evaluate(kDataDirOption + " --split train --limit 100 --model " + model.string() +
                                 " --out " + (dir.path() / "confusion.png").string());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("on the first 100 of the MNIST train set: 100 images"), std::string::npos)

@@ -10,6 +10,7 @@
 #include "cli/evaluate_command.h"
 #include "core/errors.h"
 #include "scripted_modules.h"
+#include "test_support.h"
 
 using mnist::test::always_three;
 
@@ -21,17 +22,6 @@ mnist::MnistTensors twelve_images() {
   data.labels = torch::tensor({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 3, 3}, torch::kLong);
   data.images = torch::rand({12, 1, 28, 28});
   return data;
-}
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const mnist::RuntimeError& e) {
-    return e.what();
-  } catch (const mnist::UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace
@@ -56,7 +46,7 @@ TEST(EvaluateTorchScript, AModuleThatAlwaysAnswersThreeGivesTheExactMatrix) {
 TEST(EvaluateTorchScript, OutputsOtherThanNBy10ProbabilitiesAreOneLineErrors) {
   const auto data = twelve_images();
   const auto run = [&](const std::string& source) {
-    return error_of([&]() {
+    return mnist::test::error_of<std::runtime_error>([&]() {
       auto module = mnist::test::scripted_module(source);
       mnist::evaluate_torchscript(module, "bad.pt", data, torch::kCPU, /*batch_size=*/4);
     });

@@ -78,16 +78,6 @@ std::string gzip(const std::string& bytes) {
 }
 
 // The message of the RuntimeError that action throws; empty (and a test failure) when none.
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const mnist::RuntimeError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an mnist::RuntimeError";
-  return "";
-}
-
 void expect_message(const std::string& message, const fs::path& path, const std::string& phrase) {
   EXPECT_EQ(message.rfind(path.string() + ":", 0), 0u)
       << "does not start with the path: " << message;
@@ -144,7 +134,7 @@ class MnistFiles : public ::testing::Test {
     return read;
   }
   std::string prepare_error() {
-    return error_of([&] { read_split(); });
+    return mnist::test::error_of<mnist::RuntimeError>([&] { read_split(); });
   }
   int temporary_dirs_left() const { return mnist::test::count_files(scratch_.path()); }
 
@@ -234,9 +224,9 @@ TEST_F(MnistFiles, AnIdxPairInMemoryIsCheckedLikeFiles) {
   EXPECT_EQ(mnist::validate_idx_pair_bytes(idx_images(kCount), idx_labels(kCount), "images", "labels"), kCount);
   std::string bad_label = idx_labels(kCount);
   bad_label[8 + 3] = 10;
-  EXPECT_EQ(error_of([&] { mnist::validate_idx_pair_bytes(idx_images(kCount), bad_label, "images", "labels"); }),
+  EXPECT_EQ(mnist::test::error_of<mnist::RuntimeError>([&] { mnist::validate_idx_pair_bytes(idx_images(kCount), bad_label, "images", "labels"); }),
             "labels: label at index 3 is 10, expected 0..9. " + std::string(kHint));
-  EXPECT_EQ(error_of([&] { mnist::validate_idx_pair_bytes(idx_images(kCount), idx_labels(kCount + 1), "images", "labels"); }),
+  EXPECT_EQ(mnist::test::error_of<mnist::RuntimeError>([&] { mnist::validate_idx_pair_bytes(idx_images(kCount), idx_labels(kCount + 1), "images", "labels"); }),
             "labels: holds 6 labels but images holds 5 images; both must come from the same MNIST split. " +
                 std::string(kHint));
 }
@@ -244,9 +234,9 @@ TEST_F(MnistFiles, AnIdxPairInMemoryIsCheckedLikeFiles) {
 TEST_F(MnistFiles, GzipInMemoryIsInflatedWithinItsCap) {
   const std::string bytes = idx_images(kCount);
   EXPECT_EQ(mnist::inflate_gzip(gzip(bytes), bytes.size(), "x.gz"), bytes);
-  EXPECT_EQ(error_of([&] { mnist::inflate_gzip(gzip(bytes), bytes.size() - 1, "x.gz"); }),
+  EXPECT_EQ(mnist::test::error_of<mnist::RuntimeError>([&] { mnist::inflate_gzip(gzip(bytes), bytes.size() - 1, "x.gz"); }),
             "x.gz: decompresses to more than " + std::to_string(bytes.size() - 1) + " bytes");
-  EXPECT_EQ(error_of([&] { mnist::inflate_gzip(gzip(bytes).substr(0, 40), 1 << 20, "x.gz"); }),
+  EXPECT_EQ(mnist::test::error_of<mnist::RuntimeError>([&] { mnist::inflate_gzip(gzip(bytes).substr(0, 40), 1 << 20, "x.gz"); }),
             "x.gz: truncated gzip data (the file ends mid-stream)");
 }
 
@@ -255,20 +245,20 @@ TEST_F(MnistFiles, GzipInMemoryIsInflatedWithinItsCap) {
 
 TEST_F(MnistFiles, MissingDataDir) {
   const fs::path missing = data_dir() / "nowhere";
-  expect_message(error_of([&] { read_split_of(missing, MnistSplit::kTrain); }),
+  expect_message(mnist::test::error_of<mnist::RuntimeError>([&] { read_split_of(missing, MnistSplit::kTrain); }),
                  missing, "data directory missing");
 }
 
 TEST_F(MnistFiles, DataDirThatIsAFile) {
   write_file(images(), idx_images(kCount));
-  expect_message(error_of([&] { read_split_of(images(), MnistSplit::kTrain); }),
+  expect_message(mnist::test::error_of<mnist::RuntimeError>([&] { read_split_of(images(), MnistSplit::kTrain); }),
                  images(), "not a directory");
 }
 
 TEST_F(MnistFiles, MissingFileNamesThePlainPath) {
   write_file(labels(), idx_labels(kCount));
   expect_message(prepare_error(), images(), "missing");
-  expect_message(error_of([&] { mnist::validate_mnist_pair(images(), labels()); }), images(),
+  expect_message(mnist::test::error_of<mnist::RuntimeError>([&] { mnist::validate_mnist_pair(images(), labels()); }), images(),
                  "missing");
 }
 
@@ -309,7 +299,7 @@ TEST_F(MnistFiles, ShorterThanItsHeader) {
 
 TEST_F(MnistFiles, SwappedFilesHaveTheWrongMagic) {
   write_good_plain();
-  expect_message(error_of([&] { mnist::validate_mnist_pair(labels(), images()); }), labels(),
+  expect_message(mnist::test::error_of<mnist::RuntimeError>([&] { mnist::validate_mnist_pair(labels(), images()); }), labels(),
                  "wrong magic number 0x00000801, expected 0x00000803 for IDX images (this is an "
                  "IDX labels file)");
 }

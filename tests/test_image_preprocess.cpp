@@ -106,17 +106,8 @@ Bytes pgm_claiming(uint32_t width, uint32_t height) {
   return text_bytes("P5\n# a comment\n" + std::to_string(width) + " " + std::to_string(height) + "\n255\n");
 }
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const mnist::RuntimeError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 std::string prepare_error(const Bytes& bytes) {
-  return error_of([&] { mnist::prepare_digit(bytes); });
+  return mnist::test::error_of<mnist::RuntimeError>([&] { mnist::prepare_digit(bytes); });
 }
 
 // A "7": two thick strokes, dark on white, large and far from the centre of a 400x300 canvas.
@@ -247,10 +238,10 @@ TEST(ImageHeader, RefusesImagesAboveThePixelLimitFromTheHeaderAlone) {
   }
   // The limit itself is allowed; one pixel more is not. Sizes whose product overflows are caught.
   EXPECT_NO_THROW(mnist::check_image_header(png_claiming(10000, 5000)));
-  EXPECT_NE(error_of([] { mnist::check_image_header(png_claiming(10000, 5001)); }).find(kLimit), std::string::npos);
-  EXPECT_NE(error_of([] { mnist::check_image_header(png_claiming(0xFFFFFFFF, 0xFFFFFFFF)); }).find(kLimit),
+  EXPECT_NE(mnist::test::error_of<mnist::RuntimeError>([] { mnist::check_image_header(png_claiming(10000, 5001)); }).find(kLimit), std::string::npos);
+  EXPECT_NE(mnist::test::error_of<mnist::RuntimeError>([] { mnist::check_image_header(png_claiming(0xFFFFFFFF, 0xFFFFFFFF)); }).find(kLimit),
             std::string::npos);
-  EXPECT_NE(error_of([] { mnist::check_image_header(pgm_claiming(999999999, 999999999)); }).find(kLimit),
+  EXPECT_NE(mnist::test::error_of<mnist::RuntimeError>([] { mnist::check_image_header(pgm_claiming(999999999, 999999999)); }).find(kLimit),
             std::string::npos);
 }
 
@@ -300,7 +291,7 @@ TEST(ImageDecoding, BrokenDataGivesOneMessageAndPrintsNothing) {
 TEST(ImageDecoding, FileErrorsNameTheFile) {
   mnist::test::TempDir dir;
   const auto file_error = [](const fs::path& path) {
-    return error_of([&] { mnist::prepare_digit_file(path); });
+    return mnist::test::error_of<mnist::RuntimeError>([&] { mnist::prepare_digit_file(path); });
   };
   EXPECT_EQ(file_error(dir.path() / "missing.png"), (dir.path() / "missing.png").string() + ": no such file");
   EXPECT_EQ(file_error(dir.path()), dir.path().string() + ": is a directory, not an image");

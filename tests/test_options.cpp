@@ -10,19 +10,8 @@
 #include "cli/predict_options.h"
 #include "cli/train_options.h"
 #include "core/errors.h"
+#include "test_support.h"
 
-namespace {
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const mnist::UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-}  // namespace
 
 TEST(TrainOptions, ParsesHiddenSizes) {
   EXPECT_EQ(mnist::parse_hidden_sizes("300,100"), (std::vector<int64_t>{300, 100}));
@@ -40,12 +29,12 @@ TEST(TrainOptions, ParsesHiddenSizes) {
 TEST(TrainOptions, ParsesTheScheduleAndTheRecipe) {
   EXPECT_EQ(mnist::parse_lr_schedule("cosine"), mnist::LrSchedule::kCosine);
   EXPECT_EQ(mnist::parse_lr_schedule("constant"), mnist::LrSchedule::kConstant);
-  EXPECT_EQ(error_of([] { mnist::parse_lr_schedule("step"); }), "--lr-schedule step: expected constant or cosine");
+  EXPECT_EQ(mnist::test::error_of<mnist::UsageError>([] { mnist::parse_lr_schedule("step"); }), "--lr-schedule step: expected constant or cosine");
   std::ostringstream help;
   const auto original = mnist::parse_train_args({"mnist-train", "--recipe", "original"}, help);
   ASSERT_TRUE(original);
   EXPECT_EQ(original->lr_schedule, mnist::LrSchedule::kConstant);
-  EXPECT_EQ(error_of([&] { mnist::parse_train_args({"mnist-train", "--recipe", "slow"}, help); }),
+  EXPECT_EQ(mnist::test::error_of<mnist::UsageError>([&] { mnist::parse_train_args({"mnist-train", "--recipe", "slow"}, help); }),
             "--recipe slow: must be original, default, best or fast");
   EXPECT_TRUE(help.str().empty());
 }
@@ -79,7 +68,7 @@ TEST(EvaluateOptions, OutOfRangeValuesNameTheOption) {
                         const std::string& message) {
     mnist::EvaluateOptions options;
     change(options);
-    EXPECT_EQ(error_of([&]() { mnist::validate(options); }), message);
+    EXPECT_EQ(mnist::test::error_of<mnist::UsageError>([&]() { mnist::validate(options); }), message);
   };
   check([](auto& o) { o.out = "models/confusion.jpg"; }, "--out models/confusion.jpg: must be a .png file name");
   check([](auto& o) { o.misclassified = -1; }, "--misclassified -1: must be an integer from 0 (none) to 500");
@@ -87,8 +76,8 @@ TEST(EvaluateOptions, OutOfRangeValuesNameTheOption) {
   check([](auto& o) { o.limit = -5; }, "--limit -5: must not be negative");
   check([](auto&) {}, "(no error)");
   // Named values are checked as they are parsed: nothing else can reach the options.
-  EXPECT_EQ(error_of([] { mnist::parse_split("validation"); }), "--split validation: must be test or train");
-  EXPECT_EQ(error_of([] { mnist::parse_color_scale("cubic"); }), "--color-scale cubic: must be log or linear");
+  EXPECT_EQ(mnist::test::error_of<mnist::UsageError>([] { mnist::parse_split("validation"); }), "--split validation: must be test or train");
+  EXPECT_EQ(mnist::test::error_of<mnist::UsageError>([] { mnist::parse_color_scale("cubic"); }), "--color-scale cubic: must be log or linear");
 }
 
 TEST(EvaluateOptions, DescribeListsEveryOption) {

@@ -43,7 +43,7 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-void expect_one_line_error(const mnist::test::ChildResult& run, int exit_code, const std::string& phrase) {
+void expect_predict_error(const mnist::test::ChildResult& run, int exit_code, const std::string& phrase) {
   mnist::test::expect_one_line_error(run, "mnist-predict", exit_code, phrase);
 }
 
@@ -119,7 +119,7 @@ TEST(PredictCli, BadOptionsExitWithUsageErrors) {
   };
   for (const auto& [arguments, phrase] : cases) {
     SCOPED_TRACE(phrase);
-    expect_one_line_error(run_predict(arguments), 2, phrase);
+    expect_predict_error(run_predict(arguments), 2, phrase);
   }
 }
 
@@ -128,23 +128,23 @@ TEST(PredictCli, ModelErrorsAreOneLineAndNameTheModel) {
   write_png(dir.path() / "digit.png", drawn_four());
   const std::string image = dir.path() / "digit.png";
 
-  expect_one_line_error(run_predict({"--model", dir.path() / "none.pt", image}), 1,
+  expect_predict_error(run_predict({"--model", dir.path() / "none.pt", image}), 1,
                         (dir.path() / "none.pt").string() + ": model file missing. Train one with mnist-train.");
   write_bytes(dir.path() / "junk.pt", "not a model");
-  expect_one_line_error(run_predict({"--model", dir.path() / "junk.pt", image}), 1,
+  expect_predict_error(run_predict({"--model", dir.path() / "junk.pt", image}), 1,
                         (dir.path() / "junk.pt").string() + ": not a readable TorchScript model");
 
   const auto logits = scripted_model(dir.path(), "Logits",
       "def forward(self, x: Tensor) -> Tensor:\n    return x.reshape(x.size(0), 784)[:, :10] - 1.0\n");
-  expect_one_line_error(run_predict({"--model", logits, image}), 1,
+  expect_predict_error(run_predict({"--model", logits, image}), 1,
                         logits.string() + ": model output rows are not probabilities");
   const auto wide = scripted_model(dir.path(), "Wide",
       "def forward(self, x: Tensor) -> Tensor:\n    return torch.softmax(x.reshape(x.size(0), 784), 1)\n");
-  expect_one_line_error(run_predict({"--model", wide, image}), 1,
+  expect_predict_error(run_predict({"--model", wide, image}), 1,
                         wide.string() + ": model output has shape [1, 784] for a batch of 1 images, expected [N,10]");
   const auto flat = scripted_model(dir.path(), "Flat",
       "def forward(self, x: Tensor) -> Tensor:\n    return torch.softmax(x.reshape(x.size(0), 7, 112), 1)\n");
-  expect_one_line_error(run_predict({"--model", flat, image}), 1,
+  expect_predict_error(run_predict({"--model", flat, image}), 1,
                         flat.string() + ": model output has shape [1, 7, 112]");
 }
 
@@ -316,6 +316,6 @@ TEST(PredictCli, SavePreprocessedWritesWhatTheModelSaw) {
   write_bytes(dir.path() / "file", "x");
   const auto refused = run_predict({"--model", model, "--save-preprocessed", dir.path() / "file" / "seen",
                                     dir.path() / "a" / "digit.png"});
-  expect_one_line_error(refused, 1, "cannot create output directory");
+  expect_predict_error(refused, 1, "cannot create output directory");
   EXPECT_EQ(refused.out.find("digit.png: "), std::string::npos) << refused.out;
 }

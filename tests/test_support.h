@@ -1,5 +1,5 @@
-// Small helpers shared by the tests: a self-removing temporary directory, file counting,
-// reading a whole file and the figures of a training log.
+// Small helpers shared by the tests: the message of an expected error, a self-removing temporary
+// directory, file counting, reading a whole file and the figures of a training log.
 #pragma once
 
 #include <unistd.h>
@@ -7,10 +7,24 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
 namespace mnist::test {
+
+// The message of the Error (mnist::UsageError, mnist::RuntimeError, or std::runtime_error for
+// either) that action throws, or "(no error)" when it throws none; any other exception escapes
+// and fails the test.
+template <class Error>
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 class TempDir {
  public:

@@ -19,10 +19,10 @@ ChildResult run_train(const std::string& arguments) {
   return mnist::test::run_shell(std::string(MNIST_TRAIN_BINARY) + " " + arguments);
 }
 
-const std::string kData = std::string("--data-dir ") + MNIST_TEST_DATA_DIR;
-const std::string kSmall = kData + " --train-limit 600 --test-limit 200 --batch-size 32 --hidden 64,32";
+using mnist::test::kDataDirOption;
+const std::string kSmall = kDataDirOption + " --train-limit 600 --test-limit 200 --batch-size 32 --hidden 64,32";
 
-void expect_one_line_error(const ChildResult& run, int exit_code, const std::string& phrase) {
+void expect_train_error(const ChildResult& run, int exit_code, const std::string& phrase) {
   mnist::test::expect_one_line_error(run, "mnist-train", exit_code, phrase);
 }
 
@@ -101,14 +101,14 @@ TEST(TrainCli, BadOptionsExitWithUsageErrors) {
   };
   for (const auto& [arguments, phrase] : cases) {
     SCOPED_TRACE(arguments);
-    expect_one_line_error(run_train(arguments), 2, phrase);
+    expect_train_error(run_train(arguments), 2, phrase);
   }
 }
 
 TEST(TrainCli, MissingDataIsARuntimeErrorNamingThePath) {
   mnist::test::TempDir dir;
   const auto run = run_train("--data-dir " + (dir.path() / "nowhere").string() + " --out-dir " + (dir.path() / "out").string());
-  expect_one_line_error(run, 1, (dir.path() / "nowhere").string());
+  expect_train_error(run, 1, (dir.path() / "nowhere").string());
   EXPECT_NE(run.err.find("scripts/setup.sh"), std::string::npos) << run.err;
 }
 
@@ -132,7 +132,7 @@ TEST(TrainCli, UnwritableOutputIsReportedBeforeTraining) {
   mnist::test::TempDir dir;
   std::ofstream(dir.path() / "file") << "x";
   const auto run = run_train(kSmall + " --epochs 1 --out-dir " + (dir.path() / "file" / "models").string());
-  expect_one_line_error(run, 1, "cannot create output directory");
+  expect_train_error(run, 1, "cannot create output directory");
   EXPECT_EQ(run.out.find("epoch 1/1"), std::string::npos) << "trained before checking the output";
 }
 
@@ -184,9 +184,9 @@ TEST(TrainCli, ResumeEndsWithTheSameModelAsAnUninterruptedRun) {
   std::string other_batch = common;  // an option may be given only once: change it in place
   other_batch.replace(other_batch.find("--batch-size 32"), 15, "--batch-size 64");
   const auto mismatched = run_train(other_batch + " --epochs 4 --resume --out-dir " + parts.string());
-  expect_one_line_error(mismatched, 2, "batch_size");
+  expect_train_error(mismatched, 2, "batch_size");
   const auto other_schedule = run_train(kSmall + " --dropout 0.1 --seed 3 --epochs 4 --resume --out-dir " + parts.string());
-  expect_one_line_error(other_schedule, 2, "lr_schedule");
+  expect_train_error(other_schedule, 2, "lr_schedule");
 }
 
 namespace {
@@ -206,7 +206,7 @@ std::string model_card(const fs::path& model) {
   return extra["model_card.json"];
 }
 
-const std::string kTiny = kData + " --train-limit 300 --test-limit 100 --hidden 32";
+const std::string kTiny = kDataDirOption + " --train-limit 300 --test-limit 100 --hidden 32";
 
 }  // namespace
 
@@ -296,5 +296,5 @@ TEST(TrainCliRecipes, AnAugmentedRunResumesToTheSameModel) {
   expect_identical_weights(whole / "mnist_mlp.pt", parts / "mnist_mlp.pt", 4);  // --hidden 32
 
   const auto other_augment = run_train(common + " --epochs 4 --augment 0.5 --resume --out-dir " + parts.string());
-  expect_one_line_error(other_augment, 2, "augment=1.0");
+  expect_train_error(other_augment, 2, "augment=1.0");
 }

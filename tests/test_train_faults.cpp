@@ -29,7 +29,7 @@ using mnist::test::ChildResult;
 
 namespace {
 
-const std::string kTrainBinary = MNIST_TRAIN_BINARY;
+using mnist::test::kTrainBinary;
 
 ChildResult run(const std::vector<std::string>& argv, std::optional<rlim_t> file_size_limit = std::nullopt) {
   return mnist::test::run_command(argv, file_size_limit);

@@ -11,10 +11,6 @@ namespace mnist {
 
 namespace {
 
-void require(bool ok, const std::string& option, const std::string& value, const std::string& rule) {
-  if (!ok) throw UsageError("--" + option + " " + value + ": " + rule);
-}
-
 cxxopts::Options evaluate_option_spec() {
   const EvaluateOptions d;
   cxxopts::Options spec("mnist-evaluate", "Evaluate a TorchScript MNIST model: accuracy, per-class "
@@ -52,15 +48,15 @@ ColorScale parse_color_scale(const std::string& text) {
 }
 
 void validate(const EvaluateOptions& o) {
-  require(!o.model.empty(), "model", "''", "must not be empty");
-  require(!o.data_dir.empty(), "data-dir", "''", "must not be empty");
-  require(o.out.extension() == ".png", "out", o.out.string(), "must be a .png file name");
-  require(o.misclassified >= 0 && o.misclassified <= kMaxMisclassified, "misclassified",
+  require_option(!o.model.empty(), "model", "''", "must not be empty");
+  require_option(!o.data_dir.empty(), "data-dir", "''", "must not be empty");
+  require_option(o.out.extension() == ".png", "out", o.out.string(), "must be a .png file name");
+  require_option(o.misclassified >= 0 && o.misclassified <= kMaxMisclassified, "misclassified",
           std::to_string(o.misclassified),
           "must be an integer from 0 (none) to " + std::to_string(kMaxMisclassified));
-  require(o.batch_size >= 1 && o.batch_size <= 60000, "batch-size", std::to_string(o.batch_size),
+  require_option(o.batch_size >= 1 && o.batch_size <= 60000, "batch-size", std::to_string(o.batch_size),
           "must be an integer from 1 to 60000");
-  require(o.limit >= 0, "limit", std::to_string(o.limit), "must not be negative");
+  require_option(o.limit >= 0, "limit", std::to_string(o.limit), "must not be negative");
 }
 
 std::vector<std::pair<std::string, std::string>> describe(const EvaluateOptions& o) {

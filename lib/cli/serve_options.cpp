@@ -13,16 +13,6 @@ namespace mnist {
 
 namespace {
 
-void require(bool ok, const std::string& option, const std::string& value, const std::string& rule) {
-  if (!ok) throw UsageError("--" + option + " " + value + ": " + rule);
-}
-
-std::string to_text(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
-
 cxxopts::Options serve_option_spec() {
   const ServeOptions d;
   cxxopts::Options spec("mnist-serve", "Serve the MNIST model over HTTP: a JSON API (POST /v1/predict "
@@ -32,7 +22,7 @@ cxxopts::Options serve_option_spec() {
     ("host", "address to listen on (0.0.0.0: every interface)", cxxopts::value<std::string>()->default_value(d.host))
     ("port", "port to listen on (0: any free port, printed at start)", cxxopts::value<std::string>()->default_value(std::to_string(d.port)))
     ("max-batch", "requests per forward pass of the model (1: no batching)", cxxopts::value<std::string>()->default_value(std::to_string(d.max_batch)))
-    ("batch-window", "milliseconds the first request of a batch waits for more", cxxopts::value<std::string>()->default_value(to_text(d.batch_window_ms)))
+    ("batch-window", "milliseconds the first request of a batch waits for more", cxxopts::value<std::string>()->default_value(option_value_text(d.batch_window_ms)))
     ("max-queue", "requests waiting for the model before the service answers 503", cxxopts::value<std::string>()->default_value(std::to_string(d.max_queue)))
     ("max-body", "largest request body in bytes (413 above)", cxxopts::value<std::string>()->default_value(std::to_string(d.max_body)))
     ("max-pixels", "largest image in pixels, width x height, read from its header (413 above)", cxxopts::value<std::string>()->default_value(std::to_string(d.max_pixels)))
@@ -47,24 +37,24 @@ cxxopts::Options serve_option_spec() {
 }  // namespace
 
 void validate(const ServeOptions& o) {
-  require(!o.model.empty(), "model", "''", "must not be empty");
-  require(!o.host.empty(), "host", "''", "must not be empty");
-  require(o.port >= 0 && o.port <= 65535, "port", std::to_string(o.port), "must be from 0 (any free port) to 65535");
-  require(o.max_batch >= 1 && o.max_batch <= 4096, "max-batch", std::to_string(o.max_batch),
+  require_option(!o.model.empty(), "model", "''", "must not be empty");
+  require_option(!o.host.empty(), "host", "''", "must not be empty");
+  require_option(o.port >= 0 && o.port <= 65535, "port", std::to_string(o.port), "must be from 0 (any free port) to 65535");
+  require_option(o.max_batch >= 1 && o.max_batch <= 4096, "max-batch", std::to_string(o.max_batch),
           "must be an integer from 1 (no batching) to 4096");
-  require(std::isfinite(o.batch_window_ms) && o.batch_window_ms >= 0 && o.batch_window_ms <= 1000,
-          "batch-window", to_text(o.batch_window_ms), "must be from 0 to 1000 milliseconds");
-  require(o.max_queue >= 1 && o.max_queue <= 1'000'000, "max-queue", std::to_string(o.max_queue),
+  require_option(std::isfinite(o.batch_window_ms) && o.batch_window_ms >= 0 && o.batch_window_ms <= 1000,
+          "batch-window", option_value_text(o.batch_window_ms), "must be from 0 to 1000 milliseconds");
+  require_option(o.max_queue >= 1 && o.max_queue <= 1'000'000, "max-queue", std::to_string(o.max_queue),
           "must be an integer from 1 to 1000000");
-  require(o.max_body >= 1024 && o.max_body <= (int64_t{1} << 30), "max-body", std::to_string(o.max_body),
+  require_option(o.max_body >= 1024 && o.max_body <= (int64_t{1} << 30), "max-body", std::to_string(o.max_body),
           "must be from 1024 bytes to 1 GiB");
-  require(o.max_pixels >= 1 && o.max_pixels <= 100'000'000, "max-pixels", std::to_string(o.max_pixels),
+  require_option(o.max_pixels >= 1 && o.max_pixels <= 100'000'000, "max-pixels", std::to_string(o.max_pixels),
           "must be from 1 to 100000000");
-  require(o.http_threads >= 1 && o.http_threads <= 1024, "http-threads", std::to_string(o.http_threads),
+  require_option(o.http_threads >= 1 && o.http_threads <= 1024, "http-threads", std::to_string(o.http_threads),
           "must be an integer from 1 to 1024");
-  require(o.timeout_s >= 1 && o.timeout_s <= 3600, "timeout", std::to_string(o.timeout_s),
+  require_option(o.timeout_s >= 1 && o.timeout_s <= 3600, "timeout", std::to_string(o.timeout_s),
           "must be from 1 to 3600 seconds");
-  require(o.threads >= 0 && o.threads <= 1024, "threads", std::to_string(o.threads),
+  require_option(o.threads >= 0 && o.threads <= 1024, "threads", std::to_string(o.threads),
           "must be from 0 (library default) to 1024");
 }
 
@@ -73,7 +63,7 @@ std::vector<std::pair<std::string, std::string>> describe(const ServeOptions& o)
           {"host", o.host},
           {"port", std::to_string(o.port)},
           {"max_batch", std::to_string(o.max_batch)},
-          {"batch_window_ms", to_text(o.batch_window_ms)},
+          {"batch_window_ms", option_value_text(o.batch_window_ms)},
           {"max_queue", std::to_string(o.max_queue)},
           {"max_body", std::to_string(o.max_body)},
           {"max_pixels", std::to_string(o.max_pixels)},

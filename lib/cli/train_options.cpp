@@ -14,16 +14,6 @@ namespace mnist {
 
 namespace {
 
-void require(bool ok, const std::string& option, const std::string& value, const std::string& rule) {
-  if (!ok) throw UsageError("--" + option + " " + value + ": " + rule);
-}
-
-std::string to_text(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
-
 Recipe parse_recipe(const std::string& text) {
   for (const Recipe recipe : {Recipe::kOriginal, Recipe::kDefault, Recipe::kBest, Recipe::kFast}) {
     if (text == to_string(recipe)) return recipe;
@@ -34,10 +24,10 @@ Recipe parse_recipe(const std::string& text) {
 std::string describe_augmentation(double strength) {
   if (strength == 0) return "0 (none)";
   const AugmentParams p = augment_params_for_strength(strength);
-  return to_text(strength) + " (shift " + to_text(p.max_shift) + " px, rotation " +
-         to_text(p.max_rotation) + " deg, scale " + to_text(p.min_scale) + "-" +
-         to_text(p.max_scale) + ", elastic alpha " + to_text(p.elastic_alpha) + " sigma " +
-         to_text(p.elastic_sigma) + ")";
+  return option_value_text(strength) + " (shift " + option_value_text(p.max_shift) + " px, rotation " +
+         option_value_text(p.max_rotation) + " deg, scale " + option_value_text(p.min_scale) + "-" +
+         option_value_text(p.max_scale) + ", elastic alpha " + option_value_text(p.elastic_alpha) + " sigma " +
+         option_value_text(p.elastic_sigma) + ")";
 }
 
 cxxopts::Options train_option_spec() {
@@ -51,15 +41,15 @@ cxxopts::Options train_option_spec() {
     ("data-dir", "MNIST directory (IDX files, plain or .gz)", cxxopts::value<std::string>()->default_value(d.data_dir.string()))
     ("out-dir", "where models, log and checkpoint go", cxxopts::value<std::string>()->default_value(d.out_dir.string()))
     ("hidden", "hidden layer sizes, comma-separated", cxxopts::value<std::string>()->default_value(format_hidden_sizes(d.hidden)))
-    ("dropout", "dropout after each hidden layer", cxxopts::value<std::string>()->default_value(to_text(d.dropout)))
+    ("dropout", "dropout after each hidden layer", cxxopts::value<std::string>()->default_value(option_value_text(d.dropout)))
     ("epochs", "number of epochs", cxxopts::value<std::string>()->default_value(std::to_string(d.epochs)))
     ("batch-size", "training batch size", cxxopts::value<std::string>()->default_value(std::to_string(d.batch_size)))
-    ("lr", "Adam learning rate (the peak, under a schedule)", cxxopts::value<std::string>()->default_value(to_text(d.learning_rate)))
+    ("lr", "Adam learning rate (the peak, under a schedule)", cxxopts::value<std::string>()->default_value(option_value_text(d.learning_rate)))
     ("lr-schedule", "constant (the original recipe) or cosine (decay to 0 over --epochs)", cxxopts::value<std::string>()->default_value(to_string(d.lr_schedule)))
-    ("weight-decay", "decoupled weight decay (AdamW), 0 to 1", cxxopts::value<std::string>()->default_value(to_text(d.weight_decay)))
-    ("label-smoothing", "label smoothing of the cross-entropy, 0 to below 1", cxxopts::value<std::string>()->default_value(to_text(d.label_smoothing)))
-    ("augment", "augmentation strength, 0 (none) to 2: 1 is shifts up to 2 px, rotations up to 10 deg, scale 0.9-1.1, elastic alpha 34 sigma 4", cxxopts::value<std::string>()->default_value(to_text(d.augment)))
-    ("val-split", "fraction of training images held out for validation (the last ones)", cxxopts::value<std::string>()->default_value(to_text(d.val_split)))
+    ("weight-decay", "decoupled weight decay (AdamW), 0 to 1", cxxopts::value<std::string>()->default_value(option_value_text(d.weight_decay)))
+    ("label-smoothing", "label smoothing of the cross-entropy, 0 to below 1", cxxopts::value<std::string>()->default_value(option_value_text(d.label_smoothing)))
+    ("augment", "augmentation strength, 0 (none) to 2: 1 is shifts up to 2 px, rotations up to 10 deg, scale 0.9-1.1, elastic alpha 34 sigma 4", cxxopts::value<std::string>()->default_value(option_value_text(d.augment)))
+    ("val-split", "fraction of training images held out for validation (the last ones)", cxxopts::value<std::string>()->default_value(option_value_text(d.val_split)))
     ("seed", "random seed for initialisation, shuffling, dropout and augmentation", cxxopts::value<std::string>()->default_value(std::to_string(d.seed)))
     ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
     ("threads", "CPU threads for LibTorch and OpenBLAS (0: their defaults)", cxxopts::value<std::string>()->default_value(std::to_string(d.threads)))
@@ -112,29 +102,29 @@ TrainOptions recipe_options(Recipe recipe) {
 }
 
 void validate(const TrainOptions& o) {
-  require(o.epochs >= 1 && o.epochs <= 100000, "epochs", std::to_string(o.epochs),
+  require_option(o.epochs >= 1 && o.epochs <= 100000, "epochs", std::to_string(o.epochs),
           "must be an integer from 1 to 100000");
-  require(o.batch_size >= 1 && o.batch_size <= 60000, "batch-size", std::to_string(o.batch_size),
+  require_option(o.batch_size >= 1 && o.batch_size <= 60000, "batch-size", std::to_string(o.batch_size),
           "must be an integer from 1 to 60000");
-  require(std::isfinite(o.learning_rate) && o.learning_rate > 0 && o.learning_rate <= 10, "lr",
-          to_text(o.learning_rate), "must be a finite number above 0 and at most 10");
-  require(std::isfinite(o.dropout) && o.dropout >= 0 && o.dropout < 1, "dropout",
-          to_text(o.dropout), "must be at least 0 and below 1");
-  require(std::isfinite(o.val_split) && o.val_split >= 0 && o.val_split < 1, "val-split",
-          to_text(o.val_split), "must be at least 0 and below 1");
-  require(std::isfinite(o.weight_decay) && o.weight_decay >= 0 && o.weight_decay <= 1,
-          "weight-decay", to_text(o.weight_decay), "must be from 0 (none) to 1");
-  require(std::isfinite(o.label_smoothing) && o.label_smoothing >= 0 && o.label_smoothing < 1,
-          "label-smoothing", to_text(o.label_smoothing), "must be at least 0 and below 1");
-  require(std::isfinite(o.augment) && o.augment >= 0 && o.augment <= 2, "augment",
-          to_text(o.augment), "must be a strength from 0 (none) to 2");
-  require(o.seed >= 0, "seed", std::to_string(o.seed), "must not be negative");
-  require(o.threads >= 0 && o.threads <= 1024, "threads", std::to_string(o.threads),
+  require_option(std::isfinite(o.learning_rate) && o.learning_rate > 0 && o.learning_rate <= 10, "lr",
+          option_value_text(o.learning_rate), "must be a finite number above 0 and at most 10");
+  require_option(std::isfinite(o.dropout) && o.dropout >= 0 && o.dropout < 1, "dropout",
+          option_value_text(o.dropout), "must be at least 0 and below 1");
+  require_option(std::isfinite(o.val_split) && o.val_split >= 0 && o.val_split < 1, "val-split",
+          option_value_text(o.val_split), "must be at least 0 and below 1");
+  require_option(std::isfinite(o.weight_decay) && o.weight_decay >= 0 && o.weight_decay <= 1,
+          "weight-decay", option_value_text(o.weight_decay), "must be from 0 (none) to 1");
+  require_option(std::isfinite(o.label_smoothing) && o.label_smoothing >= 0 && o.label_smoothing < 1,
+          "label-smoothing", option_value_text(o.label_smoothing), "must be at least 0 and below 1");
+  require_option(std::isfinite(o.augment) && o.augment >= 0 && o.augment <= 2, "augment",
+          option_value_text(o.augment), "must be a strength from 0 (none) to 2");
+  require_option(o.seed >= 0, "seed", std::to_string(o.seed), "must not be negative");
+  require_option(o.threads >= 0 && o.threads <= 1024, "threads", std::to_string(o.threads),
           "must be from 0 (library default) to 1024");
-  require(o.train_limit >= 0, "train-limit", std::to_string(o.train_limit), "must not be negative");
-  require(o.test_limit >= 0, "test-limit", std::to_string(o.test_limit), "must not be negative");
-  require(!o.data_dir.empty(), "data-dir", "''", "must not be empty");
-  require(!o.out_dir.empty(), "out-dir", "''", "must not be empty");
+  require_option(o.train_limit >= 0, "train-limit", std::to_string(o.train_limit), "must not be negative");
+  require_option(o.test_limit >= 0, "test-limit", std::to_string(o.test_limit), "must not be negative");
+  require_option(!o.data_dir.empty(), "data-dir", "''", "must not be empty");
+  require_option(!o.out_dir.empty(), "out-dir", "''", "must not be empty");
   // The sizes a parsed --hidden can have; a caller filling the struct in code is held to them too.
   parse_hidden_sizes(format_hidden_sizes(o.hidden));
 }
@@ -144,15 +134,15 @@ std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& o)
           {"data_dir", o.data_dir.string()},
           {"out_dir", o.out_dir.string()},
           {"hidden", format_hidden_sizes(o.hidden)},
-          {"dropout", to_text(o.dropout)},
+          {"dropout", option_value_text(o.dropout)},
           {"epochs", std::to_string(o.epochs)},
           {"batch_size", std::to_string(o.batch_size)},
-          {"lr", to_text(o.learning_rate)},
+          {"lr", option_value_text(o.learning_rate)},
           {"lr_schedule", to_string(o.lr_schedule)},
-          {"weight_decay", to_text(o.weight_decay)},
-          {"label_smoothing", to_text(o.label_smoothing)},
+          {"weight_decay", option_value_text(o.weight_decay)},
+          {"label_smoothing", option_value_text(o.label_smoothing)},
           {"augment", describe_augmentation(o.augment)},
-          {"val_split", to_text(o.val_split)},
+          {"val_split", option_value_text(o.val_split)},
           {"seed", std::to_string(o.seed)},
           {"device", o.device},
           {"threads", std::to_string(o.threads)},

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 
 #include "core/errors.h"
 
@@ -32,6 +33,16 @@ double parse_real_option(const std::string& option, const std::string& text) {
     throw UsageError("--" + option + " " + text + ": not a finite number in range");
   }
   return value;
+}
+
+void require_option(bool ok, const std::string& option, const std::string& value, const std::string& rule) {
+  if (!ok) throw UsageError("--" + option + " " + value + ": " + rule);
+}
+
+std::string option_value_text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
 }
 
 }  // namespace mnist

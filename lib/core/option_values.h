@@ -14,4 +14,11 @@ int64_t parse_integer_option(const std::string& option, const std::string& text)
 // and values beyond double's range.
 double parse_real_option(const std::string& option, const std::string& text);
 
+// Throws UsageError "--<option> <value>: <rule>" unless ok, e.g. "--epochs 0: must be an
+// integer from 1 to 100000".
+void require_option(bool ok, const std::string& option, const std::string& value, const std::string& rule);
+
+// A number as --help and the start banner show it: the stream's shortest form ("0.001", "1e-05").
+std::string option_value_text(double value);
+
 }  // namespace mnist

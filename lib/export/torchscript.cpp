@@ -65,7 +65,7 @@ void check_model_file(const fs::path& path) {
   }
 }
 
-std::string shape_text(const at::Tensor& tensor) {
+std::string tensor_shape_text(const at::Tensor& tensor) {
   std::ostringstream out;
   out << tensor.sizes();
   return out.str();
@@ -192,7 +192,7 @@ at::Tensor forward_probabilities(torch::jit::Module& module, const std::string& 
   const at::Tensor probabilities = output.toTensor();
   if (probabilities.dim() != 2 || probabilities.size(0) != images.size(0) ||
       probabilities.size(1) != kNumClasses) {
-    throw RuntimeError(model_label + ": model output has shape " + shape_text(probabilities) +
+    throw RuntimeError(model_label + ": model output has shape " + tensor_shape_text(probabilities) +
                        " for a batch of " + std::to_string(images.size(0)) +
                        " images, expected [N,10]");
   }
