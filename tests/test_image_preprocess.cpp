@@ -363,6 +363,22 @@ TEST(Preprocess, NoisyPhotoOfADigitIsCroppedToTheDigit) {
   EXPECT_LE(g.box_width, 4) << "noise was taken for ink";
 }
 
+TEST(Preprocess, FaintHaloOfABlurredDigitDoesNotShrinkIt) {
+  // A bar 40x160 of full ink inside a faint glow (a fifth of its ink) reaching 40 px further:
+  // the bar, not the glow, is scaled to MNIST's 20 px box, as MNIST's digits were.
+  cv::Mat image(300, 300, CV_8UC1, cv::Scalar(0));
+  cv::rectangle(image, cv::Rect(90, 30, 120, 240), cv::Scalar(50), cv::FILLED);
+  cv::rectangle(image, cv::Rect(130, 70, 40, 160), cv::Scalar(255), cv::FILLED);
+  const auto digit = mnist::prepare_digit(encode(image, ".png"));
+  int full_ink_rows = 0;
+  for (int r = 0; r < kSide; ++r) {
+    bool full = false;
+    for (int c = 0; c < kSide; ++c) full = full || digit.pixels[static_cast<size_t>(r * kSide + c)] > 0.9f;
+    full_ink_rows += full;
+  }
+  EXPECT_EQ(full_ink_rows, mnist::kDigitBox);
+}
+
 TEST(Preprocess, BlankImagesHaveNoDigit) {
   EXPECT_EQ(prepare_error(encode(cv::Mat(50, 60, CV_8UC1, cv::Scalar(255)), ".png")),
             "no digit found: the image is blank (one uniform shade)");
