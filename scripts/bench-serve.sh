@@ -61,7 +61,7 @@ run() {  # label, extra mnist-serve options...
   local batches
   batches=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^mnist_model_batch_size_(sum|count)/ {print $2}' | paste -sd' ')
   local non200
-  non200=$(curl -s "http://127.0.0.1:$port/metrics" | awk -F'[ "]' '/^mnist_http_requests_total\{route="\/v1\/predict"/ && $5 != "200" {n += $NF} END {print n + 0}')
+  non200=$(curl -s "http://127.0.0.1:$port/metrics" | awk -F'[ "]' '/^mnist_http_requests_total\{route="\/v1\/predict"/ && $4 != "200" {n += $NF} END {print n + 0}')
   kill -TERM "$server"
   wait "$server" || true
   server=

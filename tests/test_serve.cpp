@@ -146,6 +146,23 @@ TEST(Serve, AnImageAnswersLikeTheModelDoes) {
   for (const char* part : {"prepare", "queue", "model", "total"}) EXPECT_GE(answer["timing_ms"][part].get<double>(), 0);
 }
 
+TEST(Serve, AnswersOnAKeptAliveConnectionDoNotWaitForDelayedAcks) {
+  // With Nagle's algorithm on, each answer's body waited for the client's delayed ACK (40 ms on
+  // Linux): 20 answers took over 800 ms on one connection. Without it, a few ms each.
+  RunningService running;
+  auto client = running.client();
+  client.set_keep_alive(true);
+  ASSERT_TRUE(client.Get("/healthz"));
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    const auto health = client.Get("/healthz");
+    ASSERT_TRUE(health);
+    ASSERT_EQ(health->status, 200);
+  }
+  const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(elapsed, 0.4) << "20 answers on one connection took " << elapsed << " s";
+}
+
 TEST(Serve, MultipartAndJsonPixelsGiveTheSameAnswer) {
   RunningService running;
   auto client = running.client();
