@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Configures and builds the project (Release) into build/. --tools builds only the three tools,
+# Configures and builds the project (Release) into build/. --tools builds only the four tools,
 # not the test suite (what scripts/run.sh needs). Other arguments go to CMake's configure step,
 # e.g. -DCMAKE_PREFIX_PATH=/opt/libtorch for an official (CUDA) LibTorch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=()
 if [ "${1:-}" = --tools ]; then
-  targets=(--target mnist-train mnist-evaluate mnist-predict)
+  targets=(--target mnist-train mnist-evaluate mnist-predict mnist-serve)
   shift
 fi
 # Paths relative to the checkout in ccache's keys, so another clone reuses the same cache; and
