@@ -105,9 +105,9 @@ TEST_P(KerasLayouts, LoadsWithNumpysProbabilities) {
 
 INSTANTIATE_TEST_SUITE_P(
     Keras, KerasLayouts,
-    ::testing::Values(LayoutCase{"tf2", "300,100"}, LayoutCase{"tf2", "512,256,128"},
-                      LayoutCase{"keras3", "300,100"}, LayoutCase{"keras3", "512,256,128"},
-                      LayoutCase{"tf2-early", "300,100"}, LayoutCase{"weights", "300,100"},
+    ::testing::Values(LayoutCase{"tf2", "300,100", {}}, LayoutCase{"tf2", "512,256,128", {}},
+                      LayoutCase{"keras3", "300,100", {}}, LayoutCase{"keras3", "512,256,128", {}},
+                      LayoutCase{"tf2-early", "300,100", {}}, LayoutCase{"weights", "300,100", {}},
                       LayoutCase{"tf2", "64", {"--split-layer-names"}},
                       LayoutCase{"keras3", "64", {"--split-layer-names"}},
                       LayoutCase{"tf2", "100,50", {"--activation", "tanh"}},
