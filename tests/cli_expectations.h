@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "child_process.h"
+#include "cli/convert_command.h"
 #include "cli/evaluate_command.h"
 #include "cli/predict_command.h"
 #include "cli/train_command.h"
@@ -37,7 +38,7 @@ inline ChildResult run_command(const std::vector<std::string>& argv,
 
 // Runs a tool in this process, as its main would (argv[0] names the tool: mnist-train,
 // mnist-evaluate or mnist-predict, by path or by name), capturing what it prints: the code a
-// main runs, at the cost of a function call instead of a process start. What only a process
+// main runs, at the cost of a function call instead of a process start (mnist-convert too). What only a process
 // shows (signals, resource limits, another user) stays with run_command.
 inline ChildResult run_tool(const std::vector<std::string>& argv) {
   std::ostringstream out;
@@ -53,6 +54,8 @@ inline ChildResult run_tool(const std::vector<std::string>& argv) {
     result.exit_code = run_evaluate_cli(argv, console);
   } else if (tool == "mnist-predict") {
     result.exit_code = run_predict_cli(argv, console);
+  } else if (tool == "mnist-convert") {
+    result.exit_code = run_convert_cli(argv, console);
   } else {
     ADD_FAILURE() << "run_tool: not a tool: " << argv.at(0);
   }

@@ -173,17 +173,20 @@ std::vector<ModelCase> model_cases() {
                return random;
              }),
        "not a readable TorchScript model (TorchScript files are zip archives and this is not one)"},
-      {"KerasH5",
+      // A whole Keras .h5 is a model the tools take (test_keras_import); half of one is not.
+      {"KerasH5Truncated",
        [](const fs::path& dir) {
          torch::manual_seed(6);
          mnist::ModelSpec spec;
          spec.hidden = {16};
-         const fs::path path = dir / "image_recognition.h5";
-         mnist::write_keras_h5(path, mnist::to_keras_layers(mnist::build_mlp(spec)),
+         const fs::path whole = dir / "whole.h5";
+         mnist::write_keras_h5(whole, mnist::to_keras_layers(mnist::build_mlp(spec)),
                                mnist::KerasH5Kind::kFullModel);
-         return path;
+         const std::string bytes = mnist::test::read_file(whole);
+         mnist::test::write_bytes(dir / "half.h5", bytes.substr(0, bytes.size() / 2));
+         return dir / "half.h5";
        },
-       "a Keras HDF5 file, not a TorchScript model. Use the TorchScript file mnist-train writes beside it"},
+       "an HDF5 file that cannot be opened: truncated or damaged"},
       {"Checkpoint",
        [](const fs::path& dir) {
          mnist::ModelSpec spec;

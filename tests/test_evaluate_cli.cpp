@@ -50,7 +50,7 @@ TEST(EvaluateCli, HelpListsEveryOptionWithItsDefault) {
   const auto run = run_evaluate("--help");
   EXPECT_EQ(run.exit_code, 0);
   mnist::test::expect_help_defaults(
-      run.out, {{"--model", "models/mnist_mlp.pt"}, {"--data-dir", "data/mnist"}, {"--split", "test"},
+      run.out, {{"--model", "models/mnist_mlp.pt"}, {"--keras-input-range", "255"}, {"--data-dir", "data/mnist"}, {"--split", "test"},
                 {"--out", "models/confusion.png"}, {"--normalize", ""}, {"--color-scale", "log"},
                 {"--misclassified", "0"}, {"--device", "auto"}, {"--batch-size", "1000"}, {"--limit", "0"},
                 {"--drawn-variants", ""}, {"--help", ""}});

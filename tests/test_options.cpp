@@ -85,7 +85,7 @@ TEST(EvaluateOptions, DescribeListsEveryOption) {
   std::string keys;
   for (const auto& [key, value] : pairs) keys += key + "=" + value + "\n";
   EXPECT_EQ(keys,
-            "model=models/mnist_mlp.pt\ndata_dir=data/mnist\nsplit=test\nout=models/confusion.png\n"
+            "model=models/mnist_mlp.pt\nkeras_input_range=255\ndata_dir=data/mnist\nsplit=test\nout=models/confusion.png\n"
             "normalize=false\ncolor_scale=log\nmisclassified=0\ndevice=auto\nbatch_size=1000\n"
             "limit=0\ndrawn_variants=false\n");
 }

@@ -101,7 +101,7 @@ TEST(PredictCli, DataIsPresent) {
 TEST(PredictCli, HelpListsEveryOptionWithItsDefault) {
   const auto run = run_predict({"--help"});
   EXPECT_EQ(run.exit_code, 0);
-  mnist::test::expect_help_defaults(run.out, {{"--model", "models/mnist_mlp.pt"}, {"--json", ""},
+  mnist::test::expect_help_defaults(run.out, {{"--model", "models/mnist_mlp.pt"}, {"--keras-input-range", "255"}, {"--json", ""},
                                               {"--save-preprocessed", ""}, {"--device", "cpu"},
                                               {"--help", ""}});
   EXPECT_NE(mnist::test::option_help(run.out, "--save-preprocessed").find("DIR"), std::string::npos);

@@ -67,7 +67,7 @@ TEST(ServeCli, BadOptionsAndModelsFailBeforeListening) {
   EXPECT_EQ(missing.out.find("listening"), std::string::npos);
   const auto help = mnist::test::run_command({kServeBinary, "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  mnist::test::expect_help_defaults(help.out, {{"--model", "models/mnist_mlp.pt"}, {"--host", "127.0.0.1"},
+  mnist::test::expect_help_defaults(help.out, {{"--model", "models/mnist_mlp.pt"}, {"--keras-input-range", "255"}, {"--host", "127.0.0.1"},
                                                {"--port", "8080"}, {"--max-batch", "32"}, {"--batch-window", "2"},
                                                {"--max-queue", "1024"}, {"--max-body", "4194304"},
                                                {"--max-pixels", "16000000"}, {"--http-threads", "64"},

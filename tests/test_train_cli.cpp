@@ -54,7 +54,7 @@ TEST(TrainCli, HelpListsEveryOptionWithItsDefault) {
   const auto run = run_train("--help");
   EXPECT_EQ(run.exit_code, 0);
   mnist::test::expect_help_defaults(
-      run.out, {{"--recipe", "default"}, {"--data-dir", "data/mnist"}, {"--out-dir", "models"},
+      run.out, {{"--recipe", "default"}, {"--init-from", ""}, {"--keras-input-range", "255"}, {"--data-dir", "data/mnist"}, {"--out-dir", "models"},
                 {"--hidden", "300,100"}, {"--dropout", "0"}, {"--epochs", "50"}, {"--batch-size", "32"},
                 {"--lr", "0.001"}, {"--lr-schedule", "cosine"}, {"--weight-decay", "0"},
                 {"--label-smoothing", "0"}, {"--augment", "0"}, {"--val-split", "0"}, {"--seed", "42"},

@@ -59,6 +59,14 @@ void reject_unmatched(const cxxopts::ParseResult& parsed) {
   }
 }
 
+std::string to_string(KerasInputRange range) { return range == KerasInputRange::k255 ? "255" : "1"; }
+
+KerasInputRange parse_keras_input_range(const std::string& text) {
+  if (text == "255") return KerasInputRange::k255;
+  if (text == "1") return KerasInputRange::k1;
+  throw UsageError("--keras-input-range " + text + ": must be 255 (pixels 0-255) or 1 (pixels 0-1)");
+}
+
 int run_cli(const std::string& program, std::ostream& err, const std::function<int()>& body) {
   try {
     return body();

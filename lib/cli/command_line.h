@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "export/keras_h5.h"
+
 namespace cxxopts {
 class Options;
 class ParseResult;
@@ -45,6 +47,13 @@ std::optional<cxxopts::ParseResult> parse_or_help(cxxopts::Options& spec,
 
 // Throws UsageError for the first positional argument nobody asked for.
 void reject_unmatched(const cxxopts::ParseResult& parsed);
+
+// --keras-input-range, which every tool that reads a model takes: "255" or "1". parse throws
+// UsageError naming the option.
+std::string to_string(KerasInputRange range);
+KerasInputRange parse_keras_input_range(const std::string& text);
+inline constexpr const char* kKerasInputRangeHelp =
+    "pixel range a Keras .h5 model was trained on: 255 (raw 0-255 pixels, as the Keras script) or 1";
 
 // Runs body and turns what it throws into "<program>: <one line>" on err with exit code 2
 // (UsageError, followed by "Try '<program> --help'.") or 1 (anything else).

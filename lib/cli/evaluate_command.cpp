@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "cli/command_line.h"
+#include "cli/model_file.h"
 #include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/errors.h"
@@ -49,8 +50,7 @@ ConfusionMatrix to_matrix(const at::Tensor& confusion) {
 }
 
 // "mnist_mlp (784-300-100-10)" from the model card, or the file's stem for a model without one.
-std::string model_name(const fs::path& model) {
-  const std::string card_text = read_model_card(model);
+std::string model_name(const fs::path& model, const std::string& card_text) {
   if (!card_text.empty()) {
     const json card = json::parse(card_text, nullptr, /*allow_exceptions=*/false);
     if (card.is_object() && card.contains("name") && card["name"].is_string()) {
@@ -277,9 +277,9 @@ EvaluateSummary run_evaluation(const EvaluateOptions& options, const c10::Device
   const fs::path out_dir = options.out.parent_path().empty() ? fs::path(".") : options.out.parent_path();
   ensure_writable_directory(out_dir);
 
-  auto module = load_torchscript(options.model);
+  auto [module, card] = load_model_file(options.model, options.keras_input_range);
   EvaluateSummary summary;
-  summary.model_name = model_name(options.model);
+  summary.model_name = model_name(options.model, card);
   const auto data = load_mnist(options.data_dir, options.split, options.limit);
   summary.data_name = data_name(options, data);
 

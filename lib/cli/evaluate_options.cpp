@@ -13,10 +13,11 @@ namespace {
 
 cxxopts::Options evaluate_option_spec() {
   const EvaluateOptions d;
-  cxxopts::Options spec("mnist-evaluate", "Evaluate a TorchScript MNIST model: accuracy, per-class "
+  cxxopts::Options spec("mnist-evaluate", "Evaluate an MNIST model (TorchScript or Keras .h5): accuracy, per-class "
                                           "metrics, confusion heatmap and metrics.json.");
   spec.add_options()
-    ("model", "TorchScript model written by mnist-train", cxxopts::value<std::string>()->default_value(d.model.string()))
+    ("model", "TorchScript model written by mnist-train, or a Keras .h5 model", cxxopts::value<std::string>()->default_value(d.model.string()))
+    ("keras-input-range", kKerasInputRangeHelp, cxxopts::value<std::string>()->default_value(to_string(d.keras_input_range)))
     ("data-dir", "MNIST directory (IDX files, plain or .gz)", cxxopts::value<std::string>()->default_value(d.data_dir.string()))
     ("split", "test or train", cxxopts::value<std::string>()->default_value(to_string(d.split)))
     ("out", "confusion heatmap PNG; metrics.json and misclassified.png go beside it", cxxopts::value<std::string>()->default_value(d.out.string()))
@@ -61,6 +62,7 @@ void validate(const EvaluateOptions& o) {
 
 std::vector<std::pair<std::string, std::string>> describe(const EvaluateOptions& o) {
   return {{"model", o.model.string()},
+          {"keras_input_range", to_string(o.keras_input_range)},
           {"data_dir", o.data_dir.string()},
           {"split", to_string(o.split)},
           {"out", o.out.string()},
@@ -81,6 +83,7 @@ std::optional<EvaluateOptions> parse_evaluate_args(const std::vector<std::string
   const auto text = [&](const char* name) { return (*parsed)[name].as<std::string>(); };
   EvaluateOptions o;
   o.model = text("model");
+  o.keras_input_range = parse_keras_input_range(text("keras-input-range"));
   o.data_dir = text("data-dir");
   o.split = parse_split(text("split"));
   o.out = text("out");

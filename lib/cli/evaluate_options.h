@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "data/idx_files.h"
+#include "export/keras_h5.h"
 #include "report/confusion_heatmap.h"
 
 namespace mnist {
 
 struct EvaluateOptions {
-  std::filesystem::path model = "models/mnist_mlp.pt";
+  std::filesystem::path model = "models/mnist_mlp.pt";  // TorchScript, or a Keras .h5
+  KerasInputRange keras_input_range = KerasInputRange::k255;  // for a Keras .h5 model
   std::filesystem::path data_dir = "data/mnist";
   MnistSplit split = MnistSplit::kTest;
   std::filesystem::path out = "models/confusion.png";  // metrics.json and misclassified.png go beside it

@@ -25,8 +25,8 @@ json augmentation_card(double strength) {
 
 json layers_card(const ModelSpec& spec) {
   json layers = json::array();
-  for (const int64_t units : spec.hidden) {
-    layers.push_back({{"type", "dense"}, {"units", units}, {"activation", "relu"}});
+  for (size_t i = 0; i < spec.hidden.size(); ++i) {
+    layers.push_back({{"type", "dense"}, {"units", spec.hidden[i]}, {"activation", hidden_activation(spec, i)}});
   }
   layers.push_back({{"type", "dense"}, {"units", kNumClasses}, {"activation", "softmax"}});
   return layers;
@@ -57,12 +57,10 @@ json results_card(const EpochReport& last) {
   return results;
 }
 
-}  // namespace
-
-std::string model_card_json(const TrainOptions& options, const ModelSpec& spec,
-                            const std::vector<EpochReport>& history) {
-  json card = {
-      {"name", "mnist_mlp"},
+// What every card says about the model itself.
+json model_part(const std::string& name, const ModelSpec& spec) {
+  return {
+      {"name", name},
       {"architecture", describe_architecture(spec)},
       {"layers", layers_card(spec)},
       {"dropout", spec.dropout},
@@ -70,9 +68,26 @@ std::string model_card_json(const TrainOptions& options, const ModelSpec& spec,
       {"output", "float32 [N,10] class probabilities (softmax)"},
       {"normalization", {{"mean", spec.normalization.mean}, {"std", spec.normalization.std},
                          {"applied", "inside the module: (x - mean) / std"}}},
-      {"training", training_card(options)},
-      {"libraries", library_versions()},
   };
+}
+
+}  // namespace
+
+std::string converted_model_card_json(const std::string& name, const ModelSpec& spec,
+                                      const std::vector<std::pair<std::string, std::string>>& converted_from) {
+  json card = model_part(name, spec);
+  json source = json::object();
+  for (const auto& [key, value] : converted_from) source[key] = value;
+  card["converted_from"] = source;
+  card["libraries"] = library_versions();
+  return card.dump(2);
+}
+
+std::string model_card_json(const TrainOptions& options, const ModelSpec& spec,
+                            const std::vector<EpochReport>& history) {
+  json card = model_part("mnist_mlp", spec);
+  card["training"] = training_card(options);
+  card["libraries"] = library_versions();
   if (!history.empty()) card["results"] = results_card(history.back());
   return card.dump(2);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/train_options.h"
@@ -15,5 +16,10 @@ namespace mnist {
 // Pretty-printed JSON.
 std::string model_card_json(const TrainOptions& options, const ModelSpec& spec,
                             const std::vector<EpochReport>& history);
+
+// The card of a model that was converted rather than trained here: `converted_from` (key, value
+// pairs such as the source path and format) takes the place of the training and results.
+std::string converted_model_card_json(const std::string& name, const ModelSpec& spec,
+                                      const std::vector<std::pair<std::string, std::string>>& converted_from);
 
 }  // namespace mnist

@@ -12,6 +12,7 @@
 #include <ostream>
 
 #include "cli/command_line.h"
+#include "cli/model_file.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "export/digit_classifier.h"
@@ -46,7 +47,7 @@ std::string fixed(double value, int decimals) {
 
 PredictionReport run_prediction(const PredictOptions& options, const c10::Device& device) {
   validate(options);
-  auto model = load_torchscript(options.model);
+  auto model = load_model_file(options.model, options.keras_input_range).module;
   model.to(device);
   if (!options.save_preprocessed.empty()) ensure_writable_directory(options.save_preprocessed);
 

@@ -21,7 +21,8 @@ cxxopts::Options predict_option_spec() {
                             " megapixels are refused.");
   spec.positional_help("IMAGE...");
   spec.add_options()
-    ("model", "TorchScript model written by mnist-train", cxxopts::value<std::string>()->default_value(d.model.string()))
+    ("model", "TorchScript model written by mnist-train, or a Keras .h5 model", cxxopts::value<std::string>()->default_value(d.model.string()))
+    ("keras-input-range", kKerasInputRangeHelp, cxxopts::value<std::string>()->default_value(to_string(d.keras_input_range)))
     ("json", "print the results as JSON")
     ("save-preprocessed", "write the 28x28 input the model saw for each image into DIR", cxxopts::value<std::string>(), "DIR")
     ("device", "cpu, auto, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
@@ -45,6 +46,7 @@ void validate(const PredictOptions& options) {
 
 std::vector<std::pair<std::string, std::string>> describe(const PredictOptions& options) {
   return {{"model", options.model.string()},
+          {"keras_input_range", to_string(options.keras_input_range)},
           {"images", std::to_string(options.images.size())},
           {"json", options.json ? "true" : "false"},
           {"save_preprocessed", options.save_preprocessed.string()},
@@ -59,6 +61,7 @@ std::optional<PredictOptions> parse_predict_args(const std::vector<std::string>&
   reject_unmatched(*parsed);
   PredictOptions o;
   o.model = (*parsed)["model"].as<std::string>();
+  o.keras_input_range = parse_keras_input_range((*parsed)["keras-input-range"].as<std::string>());
   o.json = parsed->count("json") > 0;
   if (parsed->count("save-preprocessed")) o.save_preprocessed = (*parsed)["save-preprocessed"].as<std::string>();
   o.device = (*parsed)["device"].as<std::string>();

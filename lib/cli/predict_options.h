@@ -9,10 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "export/keras_h5.h"
+
 namespace mnist {
 
 struct PredictOptions {
-  std::filesystem::path model = "models/mnist_mlp.pt";
+  std::filesystem::path model = "models/mnist_mlp.pt";  // TorchScript, or a Keras .h5
+  KerasInputRange keras_input_range = KerasInputRange::k255;  // for a Keras .h5 model
   std::vector<std::filesystem::path> images;
   bool json = false;
   std::filesystem::path save_preprocessed;  // empty: write nothing

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <thread>
 
+#include "cli/model_file.h"
 #include "cli/serve_options.h"
 #include "export/torchscript.h"
 #include "runtime/device.h"
@@ -54,10 +55,9 @@ int run_serve_cli(const std::vector<std::string>& args, const Console& console, 
     set_thread_count(static_cast<int>(options->threads));
     console.out << "using device=" << device.str() << std::endl;
 
-    auto model = load_torchscript(options->model);
-    std::string card = read_model_card(options->model);
-    if (card.empty()) card = "{}";
-    DigitService service(std::move(model), options->model.string(), card, device, service_options(*options));
+    auto model = load_model_file(options->model, options->keras_input_range);
+    std::string card = model.card_json.empty() ? "{}" : model.card_json;
+    DigitService service(std::move(model.module), options->model.string(), card, device, service_options(*options));
     const int port = service.bind(options->host, static_cast<int>(options->port));
     console.out << "listening on http://" << options->host << ":" << port << std::endl;
     serve_until_stopped(service, stop);

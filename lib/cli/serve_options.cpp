@@ -18,7 +18,8 @@ cxxopts::Options serve_option_spec() {
   cxxopts::Options spec("mnist-serve", "Serve the MNIST model over HTTP: a JSON API (POST /v1/predict "
                                        "with an image or pixels) and a page where you draw a digit.");
   spec.add_options()
-    ("model", "TorchScript model written by mnist-train", cxxopts::value<std::string>()->default_value(d.model.string()))
+    ("model", "TorchScript model written by mnist-train, or a Keras .h5 model", cxxopts::value<std::string>()->default_value(d.model.string()))
+    ("keras-input-range", kKerasInputRangeHelp, cxxopts::value<std::string>()->default_value(to_string(d.keras_input_range)))
     ("host", "address to listen on (0.0.0.0: every interface)", cxxopts::value<std::string>()->default_value(d.host))
     ("port", "port to listen on (0: any free port, printed at start)", cxxopts::value<std::string>()->default_value(std::to_string(d.port)))
     ("max-batch", "requests per forward pass of the model (1: no batching)", cxxopts::value<std::string>()->default_value(std::to_string(d.max_batch)))
@@ -60,6 +61,7 @@ void validate(const ServeOptions& o) {
 
 std::vector<std::pair<std::string, std::string>> describe(const ServeOptions& o) {
   return {{"model", o.model.string()},
+          {"keras_input_range", to_string(o.keras_input_range)},
           {"host", o.host},
           {"port", std::to_string(o.port)},
           {"max_batch", std::to_string(o.max_batch)},
@@ -82,6 +84,7 @@ std::optional<ServeOptions> parse_serve_args(const std::vector<std::string>& arg
   const auto integer = [&](const char* name) { return parse_integer_option(name, text(name)); };
   ServeOptions o;
   o.model = text("model");
+  o.keras_input_range = parse_keras_input_range(text("keras-input-range"));
   o.host = text("host");
   o.port = integer("port");
   o.max_batch = integer("max-batch");

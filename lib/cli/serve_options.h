@@ -10,10 +10,13 @@
 #include <utility>
 #include <vector>
 
+#include "export/keras_h5.h"
+
 namespace mnist {
 
 struct ServeOptions {
-  std::filesystem::path model = "models/mnist_mlp.pt";
+  std::filesystem::path model = "models/mnist_mlp.pt";  // TorchScript, or a Keras .h5
+  KerasInputRange keras_input_range = KerasInputRange::k255;  // for a Keras .h5 model
   std::string host = "127.0.0.1";  // loopback only unless asked: the service has no authentication
   int64_t port = 8080;             // 0: any free port, printed at start
   int64_t max_batch = 32;          // requests per forward pass; 1 turns batching off

@@ -7,10 +7,12 @@
 #include <ostream>
 
 #include "cli/command_line.h"
+#include "cli/model_file.h"
 #include "cli/model_card.h"
 #include "cli/resume_state.h"
 #include "core/atomic_file.h"
 #include "core/clock.h"
+#include "core/errors.h"
 #include "core/shell_quote.h"
 #include "core/text.h"
 #include "data/augmented_epochs.h"
@@ -67,6 +69,40 @@ TrainingData load_training_data(const TrainOptions& options) {
           load_mnist(options.data_dir, MnistSplit::kTest, options.test_limit)};
 }
 
+// "784-300-100-10", with the hidden activations when they are not all relu.
+std::string describe_layers(const ModelSpec& spec) {
+  std::string text = describe_architecture(spec);
+  std::string activations;
+  bool all_relu = true;
+  for (size_t i = 0; i < spec.hidden.size(); ++i) {
+    activations += (i == 0 ? "" : ",") + hidden_activation(spec, i);
+    all_relu = all_relu && hidden_activation(spec, i) == "relu";
+  }
+  return all_relu ? text : text + " (hidden activations " + activations + ")";
+}
+
+// --init-from: the weights of `file` copied into `model`, which build_mlp(spec) made. The file's
+// input scaling is folded into its first layer so that it trains as one of ours.
+void start_from_file(const fs::path& file, KerasInputRange range, const ModelSpec& spec,
+                     torch::nn::Sequential& model) {
+  ImportedMlp imported = load_mlp_file(file, range);
+  ModelSpec relu_spec = imported.spec;
+  relu_spec.hidden_activations.clear();
+  if (imported.spec.hidden != spec.hidden || describe_layers(imported.spec) != describe_layers(relu_spec)) {
+    throw UsageError("--init-from " + file.string() + ": its architecture " + describe_layers(imported.spec) +
+                     " does not match the model to train, " + describe_layers(spec) + "; pass --hidden " +
+                     format_hidden_sizes(imported.spec.hidden) + " (relu hidden layers only)");
+  }
+  imported = with_normalization(imported, spec.normalization);
+  const auto from = linear_layers(imported.model);
+  const auto to = linear_layers(model);
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < from.size(); ++i) {
+    to[i]->weight.copy_(from[i]->weight);
+    to[i]->bias.copy_(from[i]->bias);
+  }
+}
+
 // One run of mnist-train from its data to its exports; the steps of run_training.
 class TrainingRun {
  public:
@@ -80,7 +116,12 @@ class TrainingRun {
         history_(options.resume ? resume_history(options, outputs_.checkpoint) : std::vector<EpochReport>{}),
         data_(load_training_data(options)),
         trainer_(spec_, train_settings(options, should_stop), device) {
-    if (options.resume) trainer_.load_checkpoint(outputs_.checkpoint);
+    if (options.resume) {
+      trainer_.load_checkpoint(outputs_.checkpoint);
+    } else if (!options.init_from.empty()) {
+      start_from_file(options.init_from, options.keras_input_range, spec_, trainer_.model());
+      summary_.initial_test_accuracy = evaluate_model(trainer_.model(), data_.test, device_).accuracy;
+    }
     if (options.augment > 0) {
       augmented_.emplace(
           MnistTensors{pixels_in_unit_range(data_.split.train.images), data_.split.train.labels},
@@ -192,6 +233,9 @@ void print_runtime(std::ostream& out, const c10::Device& device) {
 }
 
 void print_summary(std::ostream& out, const TrainSummary& summary) {
+  if (summary.initial_test_accuracy) {
+    out << format_text("before training (--init-from): test accuracy %.4f\n", *summary.initial_test_accuracy);
+  }
   out << format_text("done: %lld epochs in this run, train accuracy %.4f, test accuracy %.4f, "
                      "%.1f s wall, %.0f samples/s\n",
                      static_cast<long long>(summary.epochs_trained), summary.train_accuracy,

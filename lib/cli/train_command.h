@@ -44,6 +44,8 @@ struct TrainSummary {
   double augment_wait_seconds = 0;
   double augment_work_seconds = 0;
   std::vector<std::filesystem::path> files_written;
+  // With --init-from (not resumed): the test accuracy of the weights the run started from.
+  std::optional<double> initial_test_accuracy;
 
   // Set when should_stop ended the run early: the checkpoint holds everything --resume needs,
   // and nothing was exported.

@@ -54,6 +54,8 @@ cxxopts::Options train_option_spec() {
     ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
     ("threads", "CPU threads for LibTorch and OpenBLAS (0: their defaults)", cxxopts::value<std::string>()->default_value(std::to_string(d.threads)))
     ("resume", "continue from <out-dir>/checkpoint.pt up to --epochs")
+    ("init-from", "start from the weights of FILE (a Keras .h5 or a TorchScript .pt of the same architecture) instead of a fresh initialisation", cxxopts::value<std::string>(), "FILE")
+    ("keras-input-range", kKerasInputRangeHelp, cxxopts::value<std::string>()->default_value(to_string(d.keras_input_range)))
     ("train-limit", "use only the first N training images (0: all)", cxxopts::value<std::string>()->default_value(std::to_string(d.train_limit)))
     ("test-limit", "use only the first N test images (0: all)", cxxopts::value<std::string>()->default_value(std::to_string(d.test_limit)))
     ("h,help", "show this help");
@@ -147,6 +149,8 @@ std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& o)
           {"device", o.device},
           {"threads", std::to_string(o.threads)},
           {"resume", o.resume ? "true" : "false"},
+          {"init_from", o.init_from.string()},
+          {"keras_input_range", to_string(o.keras_input_range)},
           {"train_limit", std::to_string(o.train_limit)},
           {"test_limit", std::to_string(o.test_limit)}};
 }
@@ -213,6 +217,11 @@ std::optional<TrainOptions> parse_train_args(const std::vector<std::string>& arg
   o.device = text("device");
   integer("threads", o.threads);
   o.resume = parsed->count("resume") > 0;
+  if (parsed->count("init-from")) {
+    o.init_from = text("init-from");
+    if (o.init_from.empty()) throw UsageError("--init-from '': must name a .h5 or .pt model file");
+  }
+  o.keras_input_range = parse_keras_input_range(text("keras-input-range"));
   integer("train-limit", o.train_limit);
   integer("test-limit", o.test_limit);
   o.hidden = parse_hidden_sizes(text("hidden"));

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "export/keras_h5.h"
 #include "train/lr_schedule.h"
 
 namespace mnist {
@@ -45,6 +46,10 @@ struct TrainOptions {
   std::string device = "auto";  // auto, cpu, cuda or cuda:N; runtime/device.h resolves it
   int64_t threads = 0;  // 0: the libraries' defaults
   bool resume = false;
+  // Start from these weights (a Keras .h5 or a TorchScript .pt of the same architecture) instead
+  // of a fresh initialisation; empty: fresh. A resumed run continues from its checkpoint instead.
+  std::filesystem::path init_from;
+  KerasInputRange keras_input_range = KerasInputRange::k255;  // for an --init-from Keras .h5
   int64_t train_limit = 0;  // use only the first N training images (0: all)
   int64_t test_limit = 0;   // use only the first N test images (0: all)
 };

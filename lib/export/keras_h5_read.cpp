@@ -1,9 +1,11 @@
-// Reading the Keras legacy H5 layout back with the HDF5 C API, as the Keras loaders do; see
-// keras_h5.h.
+// Reading the Keras legacy H5 layout with the HDF5 C API, as the Keras loaders do: our own files
+// back (strictly, as a portability check), and files Keras itself wrote (import); see keras_h5.h.
 #include <hdf5.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -274,6 +276,406 @@ std::vector<DenseLayerWeights> read_keras_h5(const fs::path& path, KerasH5Kind k
   }
   Hid weights = open_hard(h5, file.get(), "/", "model_weights", H5I_GROUP);
   return read_layer_groups(h5, weights.get(), "/model_weights");
+}
+
+}  // namespace mnist
+
+// ---------------------------------------------------------------------------------------------
+// Importing what Keras itself wrote (spec section 11). Keras is lenient where our own files are
+// strict: strings may be variable-length (Keras 3), lists may be split into name0, name1, ...,
+// a weightless layer's weight_names may be an empty array of any type, and the file may carry
+// training_config and optimizer_weights, which a model for inference ignores.
+// ---------------------------------------------------------------------------------------------
+
+namespace mnist {
+using namespace keras_h5_detail;
+
+namespace {
+
+constexpr std::array<char, 8> kHdf5Signature{'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+
+// The strings of a scalar or 1-D attribute, fixed- or variable-length; an empty array of any type
+// is an empty list (Keras 3 writes a weightless layer's weight_names as float64[0]).
+std::vector<std::string> read_any_strings(const Hdf5Errors& h5, hid_t object, const std::string& what,
+                                          const char* name) {
+  Hid attribute = h5.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what + ": cannot open");
+  Hid type = h5.own(H5Aget_type(attribute.get()), H5Tclose, what + ": cannot read type");
+  Hid space = h5.own(H5Aget_space(attribute.get()), H5Sclose, what + ": cannot read dataspace");
+  const H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
+  hsize_t count = 1;
+  if (space_class == H5S_SIMPLE) {
+    if (H5Sget_simple_extent_ndims(space.get()) != 1) h5.fail(what + ": not a list of strings");
+    h5.check(H5Sget_simple_extent_dims(space.get(), &count, nullptr), what + ": cannot read size");
+  } else if (space_class != H5S_SCALAR) {
+    count = 0;
+  }
+  if (count == 0) return {};
+  if (H5Tget_class(type.get()) != H5T_STRING) h5.fail(what + ": not a string");
+  if (count > (hsize_t{1} << 20)) h5.fail(what + ": too many strings");
+  std::vector<std::string> items;
+  if (h5.check_tri(H5Tis_variable_str(type.get()), what + ": cannot read string type")) {
+    Hid memory_type = h5.own(H5Tcopy(H5T_C_S1), H5Tclose, what + ": cannot create string type");
+    h5.check(H5Tset_size(memory_type.get(), H5T_VARIABLE), what + ": cannot set string size");
+    h5.check(H5Tset_cset(memory_type.get(), H5Tget_cset(type.get())), what + ": cannot set character set");
+    std::vector<char*> pointers(count, nullptr);
+    h5.check(H5Aread(attribute.get(), memory_type.get(), pointers.data()), what + ": cannot read");
+    for (char* text : pointers) items.emplace_back(text == nullptr ? "" : text);
+    H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, pointers.data());
+    return items;
+  }
+  const size_t width = H5Tget_size(type.get());
+  if (width == 0) h5.fail_in_hdf5(what + ": cannot read string size");
+  std::vector<char> buffer(count * width);
+  h5.check(H5Aread(attribute.get(), type.get(), buffer.data()), what + ": cannot read");
+  for (hsize_t i = 0; i < count; ++i) {
+    const char* begin = buffer.data() + i * width;
+    std::string item(begin, std::find(begin, begin + width, '\0'));
+    if (H5Tget_strpad(type.get()) == H5T_STR_SPACEPAD) item.erase(item.find_last_not_of(' ') + 1);
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+bool has_attribute(const Hdf5Errors& h5, hid_t object, const std::string& what, const std::string& name) {
+  return h5.check_tri(H5Aexists(object, name.c_str()), what + ": cannot look up");
+}
+
+// A list attribute as Keras' load_attributes_from_hdf5_group reads it: `name`, or when that is
+// absent the chunks name0, name1, ... that the writer splits long lists into.
+std::optional<std::vector<std::string>> read_keras_list(const Hdf5Errors& h5, hid_t object,
+                                                        const std::string& object_name, const std::string& name) {
+  const std::string what = attribute_label(object_name, name);
+  if (has_attribute(h5, object, what, name)) return read_any_strings(h5, object, what, name.c_str());
+  std::optional<std::vector<std::string>> items;
+  for (int chunk = 0;; ++chunk) {
+    const std::string chunk_name = name + std::to_string(chunk);
+    const std::string chunk_what = attribute_label(object_name, chunk_name);
+    if (!has_attribute(h5, object, chunk_what, chunk_name)) return items;
+    if (!items) items.emplace();
+    for (auto& item : read_any_strings(h5, object, chunk_what, chunk_name.c_str())) items->push_back(std::move(item));
+  }
+}
+
+std::string read_keras_text(const Hdf5Errors& h5, hid_t object, const std::string& object_name,
+                            const char* name) {
+  const std::string what = attribute_label(object_name, name);
+  if (!has_attribute(h5, object, what, name)) return {};
+  const auto items = read_any_strings(h5, object, what, name);
+  if (items.size() != 1) h5.fail(what + ": not a single string");
+  return items.front();
+}
+
+// One entry of model_config's layer list, reduced to what the MLP needs.
+struct ConfigLayer {
+  std::string name;
+  std::string class_name;
+  int64_t units = 0;
+  std::string activation;
+  bool use_bias = true;
+  std::optional<std::vector<int64_t>> input_shape;  // without the batch axis, where the config gives one
+
+  std::string label() const { return name + " (" + class_name + ")"; }
+};
+
+std::optional<std::vector<int64_t>> declared_input_shape(const Hdf5Errors& h5, const ConfigLayer& layer,
+                                                         const nlohmann::json& config) {
+  for (const char* key : {"batch_shape", "batch_input_shape"}) {
+    if (!config.contains(key) || config.at(key).is_null()) continue;
+    std::vector<int64_t> shape;
+    const auto& dims = config.at(key);
+    if (!dims.is_array() || dims.empty()) h5.fail("layer " + layer.label() + ": " + key + " is not a shape");
+    for (size_t i = 1; i < dims.size(); ++i) shape.push_back(dims[i].is_number_integer() ? dims[i].get<int64_t>() : -1);
+    return shape;
+  }
+  if (config.contains("input_shape") && config.at("input_shape").is_array()) {
+    std::vector<int64_t> shape;
+    for (const auto& dim : config.at("input_shape")) shape.push_back(dim.is_number_integer() ? dim.get<int64_t>() : -1);
+    return shape;
+  }
+  return std::nullopt;
+}
+
+bool is_supported_activation(const std::string& activation) {
+  for (const char* known : kKerasActivations) {
+    if (activation == known) return true;
+  }
+  return false;
+}
+
+ConfigLayer parse_config_layer(const Hdf5Errors& h5, const nlohmann::json& entry, size_t index) {
+  ConfigLayer layer;
+  layer.class_name = entry.value("class_name", "");
+  const nlohmann::json config = entry.contains("config") ? entry.at("config") : nlohmann::json::object();
+  layer.name = config.is_object() ? config.value("name", "layer " + std::to_string(index)) : "";
+  if (!config.is_object()) h5.fail("/@model_config: layer " + std::to_string(index) + " has no config");
+  if (layer.class_name != "InputLayer" && layer.class_name != "Flatten" && layer.class_name != "Dense" &&
+      layer.class_name != "Dropout") {
+    h5.fail("layer " + layer.label() + " is not supported; supported are InputLayer, Flatten, Dense "
+            "and Dropout (a Sequential MLP)");
+  }
+  layer.input_shape = declared_input_shape(h5, layer, config);
+  if (layer.class_name == "Flatten" && config.value("data_format", "channels_last") != "channels_last") {
+    h5.fail("layer " + layer.label() + ": data_format " + config.at("data_format").dump() +
+            " is not supported; only channels_last");
+  }
+  if (layer.class_name == "Dense") {
+    if (!config.contains("units") || !config.at("units").is_number_integer()) {
+      h5.fail("layer " + layer.label() + ": no integer units in its config");
+    }
+    layer.units = config.at("units").get<int64_t>();
+    const auto& activation = config.contains("activation") ? config.at("activation") : nlohmann::json("linear");
+    layer.activation = activation.is_string() ? activation.get<std::string>() : activation.dump();
+    if (!is_supported_activation(layer.activation)) {
+      h5.fail("layer " + layer.label() + ": activation " + layer.activation +
+              " is not supported; use relu, softmax, linear, sigmoid or tanh");
+    }
+    layer.use_bias = config.value("use_bias", true);
+  }
+  return layer;
+}
+
+// The layers of a Sequential model_config (tf.keras 2, Keras 3, or the bare list of old tf.keras).
+std::vector<ConfigLayer> parse_sequential_config(const Hdf5Errors& h5, const std::string& text) {
+  std::vector<ConfigLayer> layers;
+  try {
+    const nlohmann::json model = nlohmann::json::parse(text);
+    const std::string class_name = model.value("class_name", "");
+    if (class_name != "Sequential") {
+      h5.fail(std::string("a ") + (class_name == "Functional" || class_name == "Model" ? "functional model" : "model") +
+              " (class_name " + model.value("class_name", nlohmann::json()).dump() +
+              "), not Sequential; only Sequential models of Flatten and Dense layers are supported");
+    }
+    const nlohmann::json& config = model.at("config");
+    const nlohmann::json& entries = config.is_array() ? config : config.at("layers");
+    for (size_t i = 0; i < entries.size(); ++i) layers.push_back(parse_config_layer(h5, entries.at(i), i));
+  } catch (const nlohmann::json::exception& e) {
+    h5.fail(std::string("/@model_config: not a Keras Sequential model config (") + e.what() + ")");
+  }
+  return layers;
+}
+
+// The input shape the model declares must be one image: 28x28 (with or without a channel) or 784.
+void check_input_shape(const Hdf5Errors& h5, const std::vector<ConfigLayer>& layers) {
+  for (const ConfigLayer& layer : layers) {
+    if (!layer.input_shape) continue;
+    const auto& shape = *layer.input_shape;
+    const std::vector<int64_t> side_side{kImageSide, kImageSide};
+    const bool fits = shape == side_side || shape == std::vector<int64_t>{kImagePixels} ||
+                      shape == std::vector<int64_t>{kImageSide, kImageSide, 1} ||
+                      shape == std::vector<int64_t>{1, kImageSide, kImageSide};
+    if (!fits) {
+      std::string text = "(None";
+      for (const int64_t dim : shape) text += ", " + (dim < 0 ? std::string("None") : std::to_string(dim));
+      h5.fail("layer " + layer.label() + ": input shape " + text +
+              ") is not a 28x28 image or 784 pixels, what an MNIST model takes");
+    }
+    return;  // the first declared shape is the model's input
+  }
+}
+
+struct WeightedGroup {
+  std::string name;
+  std::string path;
+  std::vector<std::string> weight_names;
+};
+
+// The groups named by layer_names that own weights, in order, as load_weights_from_hdf5_group pairs them.
+std::vector<WeightedGroup> weighted_groups(const Hdf5Errors& h5, hid_t group, const std::string& group_name) {
+  const auto layer_names = read_keras_list(h5, group, group_name, "layer_names");
+  if (!layer_names) h5.fail(attribute_label(group_name, "layer_names") + ": missing; not a Keras weights group");
+  std::vector<WeightedGroup> weighted;
+  for (const std::string& name : *layer_names) {
+    const std::string path = child_name(group_name, name);
+    Hid layer_group = open_hard(h5, group, group_name, name, H5I_GROUP);
+    auto weight_names = read_keras_list(h5, layer_group.get(), path, "weight_names");
+    if (weight_names && !weight_names->empty()) weighted.push_back({name, path, std::move(*weight_names)});
+  }
+  return weighted;
+}
+
+// A Dense layer's config (or, for weights-only files, its position) with the kernel and bias its
+// group holds, checked against the layer before it.
+DenseLayerWeights read_imported_dense(const Hdf5Errors& h5, hid_t group, const std::string& group_name,
+                                      const WeightedGroup& weights, const ConfigLayer& layer,
+                                      int64_t expected_inputs, const std::string& previous) {
+  const size_t expected_count = layer.use_bias ? 2 : 1;
+  if (weights.weight_names.size() != expected_count) {
+    h5.fail("layer " + layer.label() + ": " + std::to_string(weights.weight_names.size()) + " weights in " +
+            attribute_label(weights.path, "weight_names") + ", expected " +
+            (layer.use_bias ? "2 (kernel, bias)" : "1 (kernel, use_bias false)"));
+  }
+  Hid layer_group = open_hard(h5, group, group_name, weights.name, H5I_GROUP);
+  const std::string kernel_name = child_name(weights.path, weights.weight_names[0]);
+  Hid kernel = open_hard(h5, layer_group.get(), weights.path, weights.weight_names[0], H5I_DATASET);
+  const std::vector<hsize_t> kernel_dims = float_dataset_shape(h5, kernel.get(), kernel_name);
+  if (kernel_dims.size() != 2) {
+    h5.fail("layer " + layer.label() + ": kernel " + kernel_name + " has shape " + shape_text(kernel_dims) +
+            ", expected (inputs, units)");
+  }
+  if (kernel_dims[0] != static_cast<hsize_t>(expected_inputs)) {
+    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(kernel_dims) + " does not chain: " +
+            previous + " gives " + std::to_string(expected_inputs) + " values");
+  }
+  if (layer.units > 0 && kernel_dims[1] != static_cast<hsize_t>(layer.units)) {
+    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(kernel_dims) + " but the config says " +
+            std::to_string(layer.units) + " units");
+  }
+  if (kernel_dims[1] == 0 || kernel_dims[1] > kMaxValuesPerDataset / kernel_dims[0]) {
+    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(kernel_dims) + " is not a usable layer");
+  }
+  DenseLayerWeights dense;
+  dense.inputs = expected_inputs;
+  dense.units = static_cast<int64_t>(kernel_dims[1]);
+  dense.activation = layer.activation;
+  dense.kernel = read_floats(h5, kernel.get(), kernel_name, kernel_dims[0] * kernel_dims[1]);
+  dense.bias.assign(static_cast<size_t>(dense.units), 0.0f);
+  if (layer.use_bias) {
+    const std::string bias_name = child_name(weights.path, weights.weight_names[1]);
+    Hid bias = open_hard(h5, layer_group.get(), weights.path, weights.weight_names[1], H5I_DATASET);
+    const std::vector<hsize_t> bias_dims = float_dataset_shape(h5, bias.get(), bias_name);
+    if (bias_dims != std::vector<hsize_t>{kernel_dims[1]}) {
+      h5.fail("layer " + layer.label() + ": bias " + bias_name + " has shape " + shape_text(bias_dims) +
+              ", expected (" + std::to_string(kernel_dims[1]) + ",)");
+    }
+    dense.bias = read_floats(h5, bias.get(), bias_name, bias_dims[0]);
+  }
+  return dense;
+}
+
+// Pairs the Dense layers of the config with the weighted groups by position, as the loaders do,
+// naming the layer that has no weights or the weights that have no layer.
+std::vector<DenseLayerWeights> read_imported_layers(const Hdf5Errors& h5, hid_t group, const std::string& group_name,
+                                                    const std::vector<ConfigLayer>& config_layers) {
+  const std::vector<WeightedGroup> weighted = weighted_groups(h5, group, group_name);
+  std::vector<const ConfigLayer*> dense_layers;
+  for (const ConfigLayer& layer : config_layers) {
+    if (layer.class_name == "Dense") {
+      dense_layers.push_back(&layer);
+      continue;
+    }
+    for (const WeightedGroup& weights : weighted) {
+      if (weights.name == layer.name) {
+        h5.fail("layer " + layer.label() + ": extra weights in " + weights.path + ", a " + layer.class_name +
+                " layer has none");
+      }
+    }
+  }
+  if (dense_layers.empty()) h5.fail("/@model_config: no Dense layer");
+  for (size_t i = 0; i < std::max(dense_layers.size(), weighted.size()); ++i) {
+    if (i >= weighted.size()) {
+      h5.fail("layer " + dense_layers[i]->label() + ": missing weights, " + group_name + " holds weights for " +
+              std::to_string(weighted.size()) + " layers and the config has " +
+              std::to_string(dense_layers.size()) + " Dense layers");
+    }
+    if (i >= dense_layers.size()) {
+      h5.fail("extra weights in " + weighted[i].path + ": the config has only " +
+              std::to_string(dense_layers.size()) + " Dense layers");
+    }
+  }
+  std::vector<DenseLayerWeights> layers;
+  int64_t expected_inputs = kImagePixels;
+  std::string previous = "the flattened 28x28 image";
+  for (size_t i = 0; i < dense_layers.size(); ++i) {
+    layers.push_back(read_imported_dense(h5, group, group_name, weighted[i], *dense_layers[i], expected_inputs,
+                                         previous));
+    expected_inputs = layers.back().units;
+    previous = "layer " + dense_layers[i]->label();
+  }
+  return layers;
+}
+
+// The project's MLP ends in 10 class scores: probabilities (softmax) or logits (linear).
+void check_output_layer(const Hdf5Errors& h5, const std::vector<DenseLayerWeights>& layers,
+                        const std::string& last_label) {
+  const DenseLayerWeights& last = layers.back();
+  if (last.units != kNumClasses) {
+    h5.fail("layer " + last_label + ": " + std::to_string(last.units) +
+            " units; the last layer must give the 10 digit classes");
+  }
+  if (last.activation != "softmax" && last.activation != "linear") {
+    h5.fail("layer " + last_label + ": activation " + last.activation +
+            " on the last layer; it must be softmax (probabilities) or linear (logits)");
+  }
+}
+
+// A save_weights file has no config: Dense layers named as the groups, relu then softmax.
+std::vector<ConfigLayer> assumed_config(const Hdf5Errors& h5, hid_t group, const std::string& group_name) {
+  std::vector<ConfigLayer> layers;
+  const std::vector<WeightedGroup> weighted = weighted_groups(h5, group, group_name);
+  for (size_t i = 0; i < weighted.size(); ++i) {
+    ConfigLayer layer;
+    layer.name = weighted[i].name;
+    layer.class_name = "Dense";
+    layer.activation = i + 1 < weighted.size() ? "relu" : "softmax";
+    layers.push_back(layer);
+  }
+  return layers;
+}
+
+Hid open_keras_file(const fs::path& path) {
+  const std::string file_name = path.string();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw RuntimeError(file_name + ": no such file");
+  if (fs::is_directory(path, ec)) throw RuntimeError(file_name + ": a directory, not a Keras .h5 file");
+  if (!has_hdf5_signature(path)) throw RuntimeError(file_name + ": not an HDF5 file (expected a Keras .h5 file)");
+  const hid_t file = H5Fopen(file_name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) {
+    const std::string reason = innermost_hdf5_error();
+    throw RuntimeError(file_name + ": an HDF5 file that cannot be opened: truncated or damaged" +
+                       (reason.empty() ? std::string() : " (" + reason + ")"));
+  }
+  return Hid(file, H5Fclose);
+}
+
+}  // namespace
+
+bool has_hdf5_signature(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::array<char, kHdf5Signature.size()> head{};
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  return in.gcount() == static_cast<std::streamsize>(head.size()) && head == kHdf5Signature;
+}
+
+KerasModel load_keras_model(const fs::path& path) {
+  silence_hdf5_error_printing();
+  Hid file = open_keras_file(path);
+  const Hdf5Errors h5(path.string() + ": ");
+  KerasModel model;
+  const bool has_config = has_attribute(h5, file.get(), "/@model_config", "model_config");
+  const bool has_weights_group =
+      h5.check_tri(H5Lexists(file.get(), "model_weights", H5P_DEFAULT), "/model_weights: cannot look up");
+  const bool root_has_layers = has_attribute(h5, file.get(), "/@layer_names", "layer_names") ||
+                               has_attribute(h5, file.get(), "/@layer_names0", "layer_names0");
+  if (!has_config && !has_weights_group && !root_has_layers) {
+    h5.fail("an HDF5 file but not a Keras model (no model_config, model_weights or layer_names)");
+  }
+  model.keras_version = read_keras_text(h5, file.get(), "/", "keras_version");
+  model.backend = read_keras_text(h5, file.get(), "/", "backend");
+  // load_weights reads the root when it has layer_names, /model_weights otherwise.
+  const bool weights_at_root = !has_config && root_has_layers;
+  if (!weights_at_root && !has_weights_group) h5.fail("/model_weights: missing (a model saved without weights?)");
+  Hid weights_group = weights_at_root ? Hid(H5I_INVALID_HID, H5Gclose)
+                                      : open_hard(h5, file.get(), "/", "model_weights", H5I_GROUP);
+  const hid_t group = weights_at_root ? file.get() : weights_group.get();
+  const std::string group_name = weights_at_root ? "/" : "/model_weights";
+  if (model.keras_version.empty()) model.keras_version = read_keras_text(h5, group, group_name, "keras_version");
+  if (model.backend.empty()) model.backend = read_keras_text(h5, group, group_name, "backend");
+
+  std::vector<ConfigLayer> config_layers;
+  if (has_config) {
+    config_layers = parse_sequential_config(h5, read_keras_text(h5, file.get(), "/", "model_config"));
+    check_input_shape(h5, config_layers);
+  } else {
+    model.weights_only = true;
+    config_layers = assumed_config(h5, group, group_name);
+  }
+  model.layers = read_imported_layers(h5, group, group_name, config_layers);
+  std::string last_label;
+  for (const ConfigLayer& layer : config_layers) {
+    if (layer.class_name == "Dense") last_label = layer.label();
+  }
+  check_output_layer(h5, model.layers, last_label);
+  return model;
 }
 
 }  // namespace mnist

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -62,8 +63,10 @@ void validate_for_writing(const fs::path& path, const std::vector<DenseLayerWeig
       fail(name + ": bias has " + std::to_string(layer.bias.size()) + " values, expected " +
            std::to_string(layer.units));
     }
-    if (layer.activation != "relu" && layer.activation != "softmax") {
-      fail(name + ": activation \"" + layer.activation + "\" is not supported (use relu or softmax)");
+    if (std::find(std::begin(kKerasActivations), std::end(kKerasActivations), layer.activation) ==
+        std::end(kKerasActivations)) {
+      fail(name + ": activation \"" + layer.activation +
+           "\" is not supported (use relu, softmax, linear, sigmoid or tanh)");
     }
     expected_inputs = layer.units;
   }

@@ -18,11 +18,13 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/mnist_shape.h"
+#include "export/keras_h5.h"
 #include "model/model.h"
 
 namespace mnist {
@@ -31,7 +33,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::array<char, 4> kZipSignature{'P', 'K', '\x03', '\x04'};
-constexpr std::array<char, 8> kHdf5Signature{'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
 
 // LibTorch's reader says "failed finding central directory" about an empty file and a Keras
 // file alike; the first bytes tell the usual wrong files apart, with a message saying what to do.
@@ -47,16 +48,17 @@ void check_model_file(const fs::path& path) {
   if (!in) {
     throw RuntimeError(path.string() + ": cannot be read (" + std::strerror(errno) + ")");
   }
-  std::array<char, kHdf5Signature.size()> head{};
+  std::array<char, kZipSignature.size()> head{};
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   const auto have = static_cast<size_t>(in.gcount());
   if (have == 0) {
     throw RuntimeError(path.string() + ": empty file (0 bytes), not a TorchScript model. "
                        "Train one with mnist-train.");
   }
-  if (have == head.size() && head == kHdf5Signature) {
+  if (has_hdf5_signature(path)) {
     throw RuntimeError(path.string() + ": a Keras HDF5 file, not a TorchScript model. Use the "
-                       "TorchScript file mnist-train writes beside it (mnist_mlp.pt).");
+                       "TorchScript file mnist-train writes beside it (mnist_mlp.pt), or convert "
+                       "it with mnist-convert.");
   }
   if (have < kZipSignature.size() ||
       !std::equal(kZipSignature.begin(), kZipSignature.end(), head.begin())) {
@@ -118,6 +120,12 @@ torch::jit::Module to_torchscript(const torch::nn::Sequential& model) {
       ++linear_count;
     } else if (dynamic_cast<torch::nn::ReLUImpl*>(child.get()) != nullptr) {
       body << "    x = torch.relu(x)\n";
+    } else if (dynamic_cast<torch::nn::TanhImpl*>(child.get()) != nullptr) {
+      body << "    x = torch.tanh(x)\n";
+    } else if (dynamic_cast<torch::nn::SigmoidImpl*>(child.get()) != nullptr) {
+      body << "    x = torch.sigmoid(x)\n";
+    } else if (dynamic_cast<torch::nn::SoftmaxImpl*>(child.get()) != nullptr) {
+      body << "    x = torch.softmax(x, 1)\n";
     } else if (dynamic_cast<torch::nn::FlattenImpl*>(child.get()) != nullptr ||
                dynamic_cast<torch::nn::DropoutImpl*>(child.get()) != nullptr) {
       // Flattening happened above; dropout is the identity at inference.
@@ -207,6 +215,71 @@ at::Tensor forward_probabilities(torch::jit::Module& module, const std::string& 
                        "summing to 1); export the model with mnist-train, whose output is softmax");
   }
   return as_float;
+}
+
+namespace {
+
+// The hidden activations a model card lists; relu for each when it lists none.
+std::vector<std::string> hidden_activations_of(const std::string& card_text, size_t hidden_count) {
+  std::vector<std::string> activations(hidden_count, "relu");
+  const auto card = nlohmann::json::parse(card_text, nullptr, /*allow_exceptions=*/false);
+  if (!card.is_object() || !card.contains("layers") || !card["layers"].is_array()) return activations;
+  const auto& layers = card["layers"];
+  for (size_t i = 0; i < hidden_count && i < layers.size(); ++i) {
+    if (layers[i].is_object() && layers[i].contains("activation") && layers[i]["activation"].is_string()) {
+      activations[i] = layers[i]["activation"].get<std::string>();
+    }
+  }
+  return activations;
+}
+
+}  // namespace
+
+ImportedMlp mlp_from_torchscript(const fs::path& path) {
+  torch::jit::Module module = load_torchscript(path);
+  const auto fail = [&](const std::string& what) -> RuntimeError {
+    return RuntimeError(path.string() + ": " + what + "; only models exported by mnist-train or mnist-convert "
+                        "can be converted or trained further");
+  };
+  const auto attribute = [&](const std::string& name) {
+    if (!module.hasattr(name) || !module.attr(name).isTensor()) throw fail("no tensor " + name);
+    return module.attr(name).toTensor().detach().to(torch::kCPU, torch::kFloat32);
+  };
+  std::vector<at::Tensor> weights, biases;
+  while (module.hasattr("weight_" + std::to_string(weights.size()))) {
+    const std::string index = std::to_string(weights.size());
+    weights.push_back(attribute("weight_" + index));
+    biases.push_back(attribute("bias_" + index));
+  }
+  if (weights.empty()) throw fail("a TorchScript model without the weight_0, bias_0, ... of this project's MLP");
+  ImportedMlp imported;
+  imported.spec.normalization = {attribute("input_mean").item<double>(), attribute("input_std").item<double>()};
+  imported.spec.hidden.clear();
+  int64_t inputs = kImagePixels;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const bool chains = weights[i].dim() == 2 && weights[i].size(1) == inputs && biases[i].dim() == 1 &&
+                        biases[i].size(0) == weights[i].size(0);
+    if (!chains) throw fail("weight_" + std::to_string(i) + " does not chain with the layer before");
+    inputs = weights[i].size(0);
+    if (i + 1 < weights.size()) imported.spec.hidden.push_back(inputs);
+  }
+  if (inputs != kNumClasses) throw fail("the last layer gives " + std::to_string(inputs) + " values, not 10");
+  imported.spec.hidden_activations = hidden_activations_of(read_model_card(path), imported.spec.hidden.size());
+  try {
+    imported.model = build_mlp(imported.spec);
+  } catch (const std::invalid_argument& e) {
+    throw fail(e.what());
+  }
+  torch::NoGradGuard no_grad;
+  size_t index = 0;
+  for (const auto& child : imported.model->children()) {
+    if (auto* linear = dynamic_cast<torch::nn::LinearImpl*>(child.get())) {
+      linear->weight.copy_(weights[index]);
+      linear->bias.copy_(biases[index]);
+      ++index;
+    }
+  }
+  return imported;
 }
 
 std::string read_model_card(const fs::path& path) {

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <string>
 
+#include "model/model.h"
+
 namespace mnist {
 
 inline constexpr const char* kModelCardName = "model_card.json";
@@ -34,6 +36,11 @@ torch::jit::Module load_torchscript(const std::filesystem::path& path);
 // shape, values that are not probabilities) throws RuntimeError starting with model_label.
 at::Tensor forward_probabilities(torch::jit::Module& module, const std::string& model_label,
                                  const at::Tensor& images);
+
+// The model behind a TorchScript file that export_torchscript wrote, as build_mlp builds it: its
+// weight_N/bias_N parameters, its input_mean/input_std, and the hidden activations its model
+// card lists (relu where it has none). Throws RuntimeError naming the file for any other module.
+ImportedMlp mlp_from_torchscript(const std::filesystem::path& path);
 
 // The model card stored by export_torchscript; empty when the archive has none.
 std::string read_model_card(const std::filesystem::path& path);

@@ -7,6 +7,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/torch.h>
 
+#include <stdexcept>
+
 
 namespace mnist {
 
@@ -17,7 +19,32 @@ NormalizeImpl::NormalizeImpl(Normalization normalization) : normalization_(norma
 
 torch::Tensor NormalizeImpl::forward(const torch::Tensor& pixels) { return (pixels - mean_) / std_; }
 
+std::string hidden_activation(const ModelSpec& spec, size_t index) {
+  return spec.hidden_activations.empty() ? "relu" : spec.hidden_activations.at(index);
+}
+
+namespace {
+
+void push_activation(torch::nn::Sequential& model, const std::string& activation) {
+  if (activation == "relu") {
+    model->push_back(torch::nn::ReLU());
+  } else if (activation == "tanh") {
+    model->push_back(torch::nn::Tanh());
+  } else if (activation == "sigmoid") {
+    model->push_back(torch::nn::Sigmoid());
+  } else if (activation == "softmax") {
+    model->push_back(torch::nn::Softmax(/*dim=*/1));
+  } else if (activation != "linear") {
+    throw std::invalid_argument("build_mlp: unknown activation " + activation);
+  }
+}
+
+}  // namespace
+
 torch::nn::Sequential build_mlp(const ModelSpec& spec) {
+  if (!spec.hidden_activations.empty() && spec.hidden_activations.size() != spec.hidden.size()) {
+    throw std::invalid_argument("build_mlp: one activation per hidden layer expected");
+  }
   torch::nn::Sequential model;
   model->push_back(Normalize(spec.normalization));
   model->push_back(torch::nn::Flatten());
@@ -30,9 +57,9 @@ torch::nn::Sequential build_mlp(const ModelSpec& spec) {
     model->push_back(linear);
     inputs = outputs;
   };
-  for (const int64_t units : spec.hidden) {
-    add_linear(units);
-    model->push_back(torch::nn::ReLU());
+  for (size_t i = 0; i < spec.hidden.size(); ++i) {
+    add_linear(spec.hidden[i]);
+    push_activation(model, hidden_activation(spec, i));
     if (spec.dropout > 0) model->push_back(torch::nn::Dropout(spec.dropout));
   }
   add_linear(kNumClasses);

@@ -24,6 +24,9 @@ struct Normalization {
 
 struct ModelSpec {
   std::vector<int64_t> hidden{300, 100};
+  // One per hidden layer, in Keras' spelling: relu, tanh, sigmoid, softmax or linear (none).
+  // Empty: relu everywhere, what mnist-train trains; others come from imported Keras models.
+  std::vector<std::string> hidden_activations;
   double dropout = 0.0;
   Normalization normalization;
 };
@@ -42,10 +45,20 @@ class NormalizeImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Normalize);
 
-// Normalize, Flatten, then per hidden size Linear + ReLU (+ Dropout when spec.dropout > 0), then
+// The activation of hidden layer `index` under spec.hidden_activations ("relu" when empty).
+std::string hidden_activation(const ModelSpec& spec, size_t index);
+
+// Normalize, Flatten, then per hidden size Linear + its activation, ReLU unless
+// spec.hidden_activations says otherwise (+ Dropout when spec.dropout > 0), then
 // Linear to 10 logits. Weights Glorot-uniform and biases zero, as Keras initialises Dense layers;
 // seed the global generator (torch::manual_seed) first for a reproducible draw.
 torch::nn::Sequential build_mlp(const ModelSpec& spec);
+
+// A model built by build_mlp together with its spec: what importing a model file gives.
+struct ImportedMlp {
+  ModelSpec spec;
+  torch::nn::Sequential model;
+};
 
 // "784-300-100-10" for banners and the model card.
 std::string describe_architecture(const ModelSpec& spec);

@@ -1,0 +1,44 @@
+// The mnist-convert pipeline; see convert_command.h.
+#include "cli/convert_command.h"
+
+#include <ostream>
+
+#include "cli/model_file.h"
+#include "export/keras_h5.h"
+#include "export/keras_layers.h"
+#include "export/torchscript.h"
+
+namespace mnist {
+
+ConvertSummary run_conversion(const ConvertOptions& options) {
+  validate(options);
+  ConvertSummary summary;
+  summary.input_format = has_hdf5_signature(options.input) ? "Keras HDF5" : "TorchScript";
+  std::string card;
+  const ImportedMlp imported = load_mlp_file(options.input, options.keras_input_range, &card);
+  summary.architecture = describe_architecture(imported.spec);
+  if (writes_keras(options)) {
+    summary.output_format = "Keras HDF5";
+    write_keras_h5(options.output, to_keras_layers(imported.model), KerasH5Kind::kFullModel);
+  } else {
+    summary.output_format = "TorchScript";
+    export_torchscript(imported.model, options.output, card);
+  }
+  summary.written = options.output;
+  return summary;
+}
+
+int run_convert_cli(const std::vector<std::string>& args, const Console& console) {
+  return run_cli("mnist-convert", console.err, [&]() {
+    const auto options = parse_convert_args(args, console.out);
+    if (!options) return 0;
+    for (const auto& [key, value] : describe(*options)) console.out << key << "=" << value << "\n";
+    const ConvertSummary summary = run_conversion(*options);
+    console.out << "converted " << options->input.string() << " (" << summary.input_format << ", "
+                << summary.architecture << ") to " << summary.output_format << "\n"
+                << "wrote " << summary.written.string() << std::endl;
+    return 0;
+  });
+}
+
+}  // namespace mnist

@@ -1,0 +1,75 @@
+// mnist-convert's options and parser; see convert_options.h.
+#include "cli/convert_options.h"
+
+#include <cxxopts.hpp>
+
+#include "cli/command_line.h"
+#include "core/errors.h"
+
+namespace mnist {
+
+namespace {
+
+cxxopts::Options convert_option_spec() {
+  const ConvertOptions d;
+  cxxopts::Options spec("mnist-convert",
+                        "Convert a Keras .h5 model (tf.keras 2 or Keras 3, Sequential Flatten + Dense) to "
+                        "TorchScript for any LibTorch program, or a TorchScript model from mnist-train to "
+                        "a Keras .h5. The input's format is read from its content; OUT ending in .h5 "
+                        "is written as Keras, anything else as TorchScript.");
+  spec.positional_help("IN OUT");
+  spec.add_options()
+    ("keras-input-range", kKerasInputRangeHelp, cxxopts::value<std::string>()->default_value(to_string(d.keras_input_range)))
+    ("h,help", "show this help")
+    ("files", "IN OUT", cxxopts::value<std::vector<std::string>>());
+  spec.parse_positional({"files"});
+  return spec;
+}
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+bool writes_keras(const ConvertOptions& options) { return options.output.extension() == ".h5"; }
+
+void validate(const ConvertOptions& options) {
+  if (options.input.empty() || options.output.empty()) {
+    throw UsageError("give the input and the output file: mnist-convert IN OUT");
+  }
+  if (options.input.lexically_normal() == options.output.lexically_normal()) {
+    throw UsageError(options.output.string() + ": the output must not be the input file");
+  }
+  if (ends_with(options.output.filename().string(), ".weights.h5")) {
+    throw UsageError(options.output.string() + ": Keras reads a name ending in .weights.h5 as another "
+                     "format; choose a name ending in .h5 only");
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const ConvertOptions& options) {
+  return {{"input", options.input.string()},
+          {"output", options.output.string()},
+          {"output_format", writes_keras(options) ? "keras-h5" : "torchscript"},
+          {"keras_input_range", to_string(options.keras_input_range)}};
+}
+
+std::optional<ConvertOptions> parse_convert_args(const std::vector<std::string>& args, std::ostream& help_out) {
+  cxxopts::Options spec = convert_option_spec();
+  const auto parsed = parse_or_help(spec, args, help_out, /*lists=*/{"files"});
+  if (!parsed) return std::nullopt;
+  reject_unmatched(*parsed);
+  ConvertOptions o;
+  o.keras_input_range = parse_keras_input_range((*parsed)["keras-input-range"].as<std::string>());
+  const auto files = parsed->count("files") ? (*parsed)["files"].as<std::vector<std::string>>()
+                                            : std::vector<std::string>{};
+  if (files.size() > 2) throw UsageError("unexpected argument '" + files[2] + "'");
+  if (files.size() == 2) {
+    o.input = files[0];
+    o.output = files[1];
+  }
+  validate(o);
+  return o;
+}
+
+}  // namespace mnist
