@@ -57,20 +57,43 @@ json results_card(const EpochReport& last) {
   return results;
 }
 
+json measure_card(const CalibrationMeasure& m) {
+  return {{"expected_calibration_error", m.expected_calibration_error},
+          {"nll", m.nll},
+          {"mean_confidence", m.mean_confidence},
+          {"accuracy", m.accuracy}};
+}
+
+json calibration_card(const ModelCalibration* calibration) {
+  if (calibration == nullptr) return {{"method", "none"}, {"temperature", 1.0}};
+  const TemperatureFit& fit = calibration->fit;
+  return {{"method", "temperature scaling (Guo et al. 2017), folded into the last layer"},
+          {"temperature", fit.temperature},
+          {"held_out", calibration->held_out},
+          {"images", fit.before.count},
+          {"ece_bins", kCalibrationBins},
+          {"before", measure_card(fit.before)},
+          {"after", measure_card(fit.after)}};
+}
+
 }  // namespace
 
 std::string model_card_json(const TrainOptions& options, const ModelSpec& spec,
-                            const std::vector<EpochReport>& history) {
+                            const std::vector<EpochReport>& history,
+                            const ModelCalibration* calibration) {
   json card = {
       {"name", "mnist_mlp"},
       {"architecture", describe_architecture(spec)},
       {"layers", layers_card(spec)},
       {"dropout", spec.dropout},
       {"input", "float32 [N,28,28], [N,1,28,28] or [N,784], pixels in [0,1]"},
-      {"output", "float32 [N,10] class probabilities (softmax)"},
+      {"output", calibration != nullptr
+                     ? "float32 [N,10] class probabilities (softmax of the logits divided by the temperature)"
+                     : "float32 [N,10] class probabilities (softmax)"},
       {"normalization", {{"mean", spec.normalization.mean}, {"std", spec.normalization.std},
                          {"applied", "inside the module: (x - mean) / std"}}},
       {"training", training_card(options)},
+      {"calibration", calibration_card(calibration)},
       {"libraries", library_versions()},
   };
   if (!history.empty()) card["results"] = results_card(history.back());

@@ -8,12 +8,20 @@
 
 #include "cli/train_options.h"
 #include "model/model.h"
+#include "report/calibration.h"
 #include "train/training_observer.h"
 
 namespace mnist {
 
-// Pretty-printed JSON.
+// The temperature folded into the exports and what it did on the images it was fitted on.
+struct ModelCalibration {
+  TemperatureFit fit;
+  std::string held_out;  // which images, e.g. "validation split: the last 6000 training images"
+};
+
+// Pretty-printed JSON. calibration: null when the exports are not calibrated.
 std::string model_card_json(const TrainOptions& options, const ModelSpec& spec,
-                            const std::vector<EpochReport>& history);
+                            const std::vector<EpochReport>& history,
+                            const ModelCalibration* calibration = nullptr);
 
 }  // namespace mnist

@@ -63,6 +63,7 @@ cxxopts::Options train_option_spec() {
     ("seed", "random seed for initialisation, shuffling, dropout and augmentation", cxxopts::value<std::string>()->default_value(std::to_string(d.seed)))
     ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
     ("threads", "CPU threads for LibTorch and OpenBLAS (0: their defaults)", cxxopts::value<std::string>()->default_value(std::to_string(d.threads)))
+    ("calibrate", "on or off: fit a temperature on held-out images (the validation split, else the last 10% of the training images) and fold it into the exports; the original recipe is off", cxxopts::value<std::string>()->default_value(d.calibrate ? "on" : "off"))
     ("resume", "continue from <out-dir>/checkpoint.pt up to --epochs")
     ("train-limit", "use only the first N training images (0: all)", cxxopts::value<std::string>()->default_value(std::to_string(d.train_limit)))
     ("test-limit", "use only the first N test images (0: all)", cxxopts::value<std::string>()->default_value(std::to_string(d.test_limit)))
@@ -90,6 +91,7 @@ TrainOptions recipe_options(Recipe recipe) {
       break;
     case Recipe::kOriginal:
       o.lr_schedule = LrSchedule::kConstant;
+      o.calibrate = false;  // the Keras script exactly: every training image, raw softmax
       break;
     case Recipe::kBest:
       o.epochs = 150;
@@ -156,6 +158,8 @@ std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& o)
           {"seed", std::to_string(o.seed)},
           {"device", o.device},
           {"threads", std::to_string(o.threads)},
+          {"calibrate", o.calibrate ? "on" : "off"},
+          {"calibration_holdout", to_text(calibration_holdout(o))},
           {"resume", o.resume ? "true" : "false"},
           {"train_limit", std::to_string(o.train_limit)},
           {"test_limit", std::to_string(o.test_limit)}};
@@ -187,6 +191,10 @@ std::string format_hidden_sizes(const std::vector<int64_t>& sizes) {
   std::string text;
   for (const int64_t units : sizes) text += (text.empty() ? "" : ",") + std::to_string(units);
   return text;
+}
+
+double calibration_holdout(const TrainOptions& options) {
+  return options.calibrate && options.val_split == 0 ? kCalibrationHoldout : 0.0;
 }
 
 LrSchedule parse_lr_schedule(const std::string& text) {
@@ -226,6 +234,13 @@ std::optional<TrainOptions> parse_train_args(const std::vector<std::string>& arg
   integer("train-limit", o.train_limit);
   integer("test-limit", o.test_limit);
   o.hidden = parse_hidden_sizes(text("hidden"));
+  if (parsed->count("calibrate")) {
+    const std::string calibrate = text("calibrate");
+    if (calibrate != "on" && calibrate != "off") {
+      throw UsageError("--calibrate " + calibrate + ": expected on or off");
+    }
+    o.calibrate = calibrate == "on";
+  }
   if (parsed->count("lr-schedule")) o.lr_schedule = parse_lr_schedule(text("lr-schedule"));
   validate(o);
   return o;

@@ -4,18 +4,23 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "model/model.h"
 
 namespace mnist {
 
-std::vector<DenseLayerWeights> to_keras_layers(const torch::nn::Sequential& model) {
+std::vector<DenseLayerWeights> to_keras_layers(const torch::nn::Sequential& model, double temperature) {
   std::vector<torch::nn::LinearImpl*> linears;
   const NormalizeImpl* normalize = nullptr;
   for (const auto& child : model->children()) {
     if (auto* linear = dynamic_cast<torch::nn::LinearImpl*>(child.get())) linears.push_back(linear);
     if (auto* norm = dynamic_cast<NormalizeImpl*>(child.get())) normalize = norm;
+  }
+  if (!(temperature > 0) || !std::isfinite(temperature)) {
+    throw std::invalid_argument("to_keras_layers: temperature " + std::to_string(temperature) + " is not positive");
   }
   if (linears.empty() || normalize == nullptr) {
     throw std::invalid_argument("to_keras_layers: not a model built by build_mlp");
@@ -33,6 +38,10 @@ std::vector<DenseLayerWeights> to_keras_layers(const torch::nn::Sequential& mode
       const double shift = -n.mean / n.std;
       bias = bias + shift * weight.sum(/*dim=*/1);
       weight = weight * scale;
+    }
+    if (i + 1 == linears.size() && temperature != 1.0) {
+      weight = weight / temperature;
+      bias = bias / temperature;
     }
     const auto kernel = weight.t().contiguous().to(torch::kFloat32);
     const auto bias32 = bias.contiguous().to(torch::kFloat32);

@@ -12,8 +12,9 @@
 
 namespace mnist {
 
-// The last layer's activation is softmax, the others relu. Throws std::invalid_argument for a
-// module that build_mlp did not make.
-std::vector<DenseLayerWeights> to_keras_layers(const torch::nn::Sequential& model);
+// The last layer's activation is softmax, the others relu. A temperature T other than 1 is
+// folded into the last layer (kernel and bias divided by T), which is exact for softmax(z / T).
+// Throws std::invalid_argument for a module that build_mlp did not make.
+std::vector<DenseLayerWeights> to_keras_layers(const torch::nn::Sequential& model, double temperature = 1.0);
 
 }  // namespace mnist
