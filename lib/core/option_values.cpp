@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/errors.h"
@@ -32,6 +33,14 @@ double parse_real_option(const std::string& option, const std::string& text) {
     throw UsageError("--" + option + " " + text + ": not a finite number in range");
   }
   return value;
+}
+
+void check_probability_option(const std::string& option, double value) {
+  if (!(value >= 0 && value <= 1)) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    throw UsageError("--" + option + " " + text + ": must be a probability from 0 to 1");
+  }
 }
 
 }  // namespace mnist

@@ -14,4 +14,8 @@ int64_t parse_integer_option(const std::string& option, const std::string& text)
 // and values beyond double's range.
 double parse_real_option(const std::string& option, const std::string& text);
 
+// A value already parsed that must be a probability: throws UsageError
+// "--uncertain-below 1.5: must be a probability from 0 to 1" otherwise.
+void check_probability_option(const std::string& option, double value);
+
 }  // namespace mnist
