@@ -336,10 +336,12 @@ TEST(PredictCli, UncertainBelowMarksExactlyTheAnswersBelowItWithTheRunnerUp) {
   const auto plain = run_predict(Args{"--model", model, "--json", "--uncertain-below", "0"} + images);
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   std::vector<double> probabilities;
-  for (const auto& entry : json::parse(plain.out)["images"]) {
+  const json plain_report = json::parse(plain.out);
+  for (const auto& entry : plain_report["images"]) {
     EXPECT_FALSE(entry["uncertain"].get<bool>());
     probabilities.push_back(entry["probability"].get<double>());
   }
+  ASSERT_EQ(probabilities.size(), static_cast<size_t>(test.size()));
   std::vector<double> sorted = probabilities;
   std::sort(sorted.begin(), sorted.end());
   const size_t below = sorted.size() / 2;
@@ -375,7 +377,9 @@ TEST(PredictCli, UncertainBelowMarksExactlyTheAnswersBelowItWithTheRunnerUp) {
     const bool expected = probabilities.at(index) < threshold;
     EXPECT_EQ(match[4].matched, expected) << line;
     EXPECT_EQ(match[7].matched, expected) << line;
-    if (expected) EXPECT_EQ(match[5].str(), match[9].str()) << "the runner-up is the second of the top 3: " << line;
+    if (expected) {
+      EXPECT_EQ(match[5].str(), match[9].str()) << "the runner-up is the second of the top 3: " << line;
+    }
     uncertain_lines += match[7].matched ? 1 : 0;
   }
   EXPECT_EQ(uncertain_lines, below) << text.out;

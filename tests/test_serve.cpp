@@ -303,6 +303,7 @@ TEST(Serve, AnswersBelowTheThresholdAreMarkedUncertainWithTheRunnerUp) {
       sorted.push_back(answer["probability"].get<double>());
     }
   }
+  ASSERT_EQ(sorted.size(), pngs.size());
   std::sort(sorted.begin(), sorted.end());
   const size_t below = sorted.size() / 2;
   ASSERT_LT(sorted[below - 1], sorted[below]);
