@@ -339,6 +339,7 @@ std::vector<OptionCase> option_cases() {
       {Program::kEvaluate, "misclassified", {"0"}},
       {Program::kEvaluate, "batch-size", {}},
       {Program::kEvaluate, "limit", {"0"}},
+      {Program::kPredict, "uncertain-below", {"0"}},
   };
   const std::vector<std::pair<std::string, std::string>> values = {
       {"Zero", "0"}, {"Negative", "-1"}, {"Fraction", "2.5"},

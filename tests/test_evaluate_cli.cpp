@@ -5,6 +5,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -139,8 +140,21 @@ TEST(EvaluateCli, AModelThatAlwaysAnswersThreeGetsTheExactMatrix) {
   std::snprintf(accuracy_line, sizeof accuracy_line, "accuracy %.4f +/- ", support[3] / 300.0);
   EXPECT_NE(run.out.find(accuracy_line), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("4 -> 3: " + std::to_string(support[4]) + "\n"), std::string::npos) << run.out;
+  // Always 55% sure of a 3, right only on the 3s: every image in the bin (8/15, 9/15], and the
+  // ECE is the gap between 0.55 and the accuracy.
+  const double confidence = metrics["mean_confidence"].get<double>();
+  EXPECT_NEAR(confidence, 0.55, 1e-6);
+  EXPECT_NEAR(metrics["expected_calibration_error"].get<double>(), std::abs(confidence - support[3] / 300.0), 1e-12);
+  EXPECT_EQ(metrics["calibration"]["reliability"][8]["count"], 300);
+  EXPECT_EQ(metrics["calibration"]["coverage"][0]["threshold"], 0.5);
+  EXPECT_EQ(metrics["calibration"]["coverage"][0]["answered"], 300);
+  EXPECT_EQ(metrics["calibration"]["coverage"][1]["answered"], 0);
+  EXPECT_NE(run.out.find("expected calibration error "), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("(15 equal-width confidence bins)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("answering only when the top probability is at least t:"), std::string::npos) << run.out;
+  EXPECT_TRUE(fs::exists(dir.path() / "report" / "reliability.png"));
   // No train_log.csv beside this model, so no training curves; nothing else left behind.
-  EXPECT_EQ(mnist::test::count_files(dir.path() / "report"), 2);
+  EXPECT_EQ(mnist::test::count_files(dir.path() / "report"), 3);
   EXPECT_EQ(mnist::test::count_files(dir.path()), 2);
 }
 
@@ -163,11 +177,12 @@ TEST(EvaluateCli, ATrainedModelGetsEveryReportAndPicture) {
   EXPECT_NE(run.out.find("most confused (truth -> predicted: count):\n"), std::string::npos) << run.out;
   for (const fs::path& file : {out, dir.path() / "eval" / "metrics.json",
                                dir.path() / "eval" / "misclassified.png",
+                               dir.path() / "eval" / "reliability.png",
                                models / "training_curves.png"}) {
     EXPECT_TRUE(fs::exists(file)) << file;
     EXPECT_NE(run.out.find("wrote " + file.string() + "\n"), std::string::npos) << file;
   }
-  EXPECT_EQ(mnist::test::count_files(dir.path() / "eval"), 3) << "temporary files left behind";
+  EXPECT_EQ(mnist::test::count_files(dir.path() / "eval"), 4) << "temporary files left behind";
 
   const json metrics = json::parse(read_file(dir.path() / "eval" / "metrics.json"));
   EXPECT_EQ(metrics["count"], 300);

@@ -1,5 +1,6 @@
 // The pictures: the confusion heatmap (size, colours following viridis, readable annotations),
-// the training curves from train_log.csv (parsing and drawing) and the misclassified grid.
+// the training curves from train_log.csv (parsing and drawing), the misclassified grid and the
+// reliability diagram.
 // The PNGs are decoded with OpenCV and checked pixel by pixel where it matters.
 #include <gtest/gtest.h>
 
@@ -11,6 +12,7 @@
 #include "core/errors.h"
 #include "report/confusion_heatmap.h"
 #include "report/misclassified_grid.h"
+#include "report/reliability_diagram.h"
 #include "report/training_curves.h"
 #include "test_support.h"
 
@@ -308,4 +310,50 @@ TEST(MisclassifiedGrid, ShowsEachImageWithACaption) {
   EXPECT_FALSE(decode(mnist::render_misclassified_grid({}, "none")).empty());
   examples[1].pixels.pop_back();
   EXPECT_THROW(mnist::render_misclassified_grid(examples, "bad"), std::invalid_argument);
+}
+
+namespace {
+
+// Pixels of exactly `bgr` in the right half of the reliability panel, where the high-confidence
+// bins are (the legend is in its top-left corner).
+int left_panel_pixels(const cv::Mat& image, const cv::Vec3b& bgr) {
+  int count = 0;
+  for (int y = 0; y < image.rows; ++y) {
+    for (int x = 400; x < image.cols / 2; ++x) count += image.at<cv::Vec3b>(y, x) == bgr ? 1 : 0;
+  }
+  return count;
+}
+
+cv::Mat reliability_image(double confidence, int right_of_ten) {
+  mnist::ConfidenceSet set;
+  for (int i = 0; i < 10; ++i) {
+    set.confidence.push_back(confidence);
+    set.correct.push_back(i < right_of_ten ? 1 : 0);
+  }
+  return decode(mnist::render_reliability_diagram(mnist::reliability_plot("test", set)));
+}
+
+}  // namespace
+
+TEST(ReliabilityDiagram, BarsRiseWithAccuracyAndTheGapShowsOnlyWhenMiscalibrated) {
+  const cv::Vec3b bar(178, 114, 0);  // the accuracy bars' blue
+  const cv::Vec3b gap_line(0, 159, 230);  // the orange line at a bin's mean confidence
+  const cv::Mat calibrated = reliability_image(0.9, 9);
+  const cv::Mat overconfident = reliability_image(0.9, 5);
+  ASSERT_EQ(calibrated.cols, 1280);
+  ASSERT_EQ(calibrated.rows, 700);
+  const int full = left_panel_pixels(calibrated, bar);
+  const int half = left_panel_pixels(overconfident, bar);
+  ASSERT_GT(full, 1000);
+  EXPECT_NEAR(static_cast<double>(half) / full, 5.0 / 9, 0.03);
+  EXPECT_EQ(left_panel_pixels(calibrated, gap_line), 0);
+  EXPECT_GT(left_panel_pixels(overconfident, gap_line), 20);
+}
+
+TEST(ReliabilityDiagram, WritesAPngFile) {
+  mnist::test::TempDir dir;
+  mnist::ConfidenceSet set{{0.3, 0.7, 0.99}, {0, 1, 1}};
+  mnist::write_reliability_diagram(dir.path() / "reliability.png", mnist::reliability_plot("t", set));
+  EXPECT_EQ(cv::imread((dir.path() / "reliability.png").string()).cols, 1280);
+  EXPECT_THROW(mnist::render_reliability_diagram(mnist::ReliabilityPlot{}), std::invalid_argument);
 }

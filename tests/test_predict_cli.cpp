@@ -5,6 +5,8 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -103,7 +105,7 @@ TEST(PredictCli, HelpListsEveryOptionWithItsDefault) {
   EXPECT_EQ(run.exit_code, 0);
   mnist::test::expect_help_defaults(run.out, {{"--model", "models/mnist_mlp.pt"}, {"--keras-input-range", "255"}, {"--json", ""},
                                               {"--save-preprocessed", ""}, {"--device", "cpu"},
-                                              {"--help", ""}});
+                                              {"--uncertain-below", "0.8"}, {"--help", ""}});
   EXPECT_NE(mnist::test::option_help(run.out, "--save-preprocessed").find("DIR"), std::string::npos);
   for (const char* text : {"IMAGE...", "50 megapixels"}) EXPECT_NE(run.out.find(text), std::string::npos) << text;
 }
@@ -318,4 +320,76 @@ TEST(PredictCli, SavePreprocessedWritesWhatTheModelSaw) {
                                     dir.path() / "a" / "digit.png"});
   expect_predict_error(refused, 1, "cannot create output directory");
   EXPECT_EQ(refused.out.find("digit.png: "), std::string::npos) << refused.out;
+}
+
+TEST(PredictCli, UncertainBelowMarksExactlyTheAnswersBelowItWithTheRunnerUp) {
+  mnist::test::TempDir dir;
+  const fs::path model = trained_model(dir.path());
+  const auto test = mnist::load_mnist(MNIST_TEST_DATA_DIR, mnist::MnistSplit::kTest, 40);
+  Args images;
+  for (int64_t i = 0; i < test.size(); ++i) {
+    const fs::path png = dir.path() / ("digit-" + std::to_string(i) + ".png");
+    write_png(png, mnist_test_image(test, i));
+    images.push_back(png);
+  }
+  // The probabilities, nothing marked: then a threshold halfway between the two middle ones.
+  const auto plain = run_predict(Args{"--model", model, "--json", "--uncertain-below", "0"} + images);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  std::vector<double> probabilities;
+  const json plain_report = json::parse(plain.out);
+  for (const auto& entry : plain_report["images"]) {
+    EXPECT_FALSE(entry["uncertain"].get<bool>());
+    probabilities.push_back(entry["probability"].get<double>());
+  }
+  ASSERT_EQ(probabilities.size(), static_cast<size_t>(test.size()));
+  std::vector<double> sorted = probabilities;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t below = sorted.size() / 2;
+  ASSERT_LT(sorted[below - 1], sorted[below]) << "the trained model gave equal middle probabilities";
+  const double threshold = (sorted[below - 1] + sorted[below]) / 2;
+  char threshold_text[32];
+  std::snprintf(threshold_text, sizeof threshold_text, "%.17g", threshold);
+
+  const auto marked = run_predict(Args{"--model", model, "--json", "--uncertain-below", threshold_text} + images);
+  ASSERT_EQ(marked.exit_code, 0) << marked.err;
+  size_t uncertain = 0;
+  const json report = json::parse(marked.out);
+  for (const auto& entry : report["images"]) {
+    const bool expected = entry["probability"].get<double>() < threshold;
+    const auto digit = entry["digit"].get<int64_t>();
+    const auto runner_up = entry["top"][1]["digit"].get<int64_t>();
+    EXPECT_EQ(entry["uncertain"].get<bool>(), expected) << entry.dump();
+    EXPECT_EQ(entry["runner_up"].get<int64_t>(), runner_up);
+    EXPECT_EQ(entry["answer"], expected ? std::to_string(digit) + " or " + std::to_string(runner_up) + "?"
+                                        : std::to_string(digit));
+    uncertain += expected ? 1 : 0;
+  }
+  EXPECT_EQ(uncertain, below);
+
+  const auto text = run_predict(Args{"--model", model, "--uncertain-below", threshold_text} + images);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  size_t uncertain_lines = 0;
+  const std::regex line_pattern(R"(^(.*digit-(\d+)\.png): (\d)( or (\d)\?)? \(p=([0-9.]+)(, uncertain)?\)  top 3: (\d) [0-9.]+, (\d) .*$)");
+  for (const auto& line : lines_of(text.out)) {
+    std::smatch match;
+    if (!std::regex_match(line, match, line_pattern)) continue;
+    const auto index = static_cast<size_t>(std::stoul(match[2]));
+    const bool expected = probabilities.at(index) < threshold;
+    EXPECT_EQ(match[4].matched, expected) << line;
+    EXPECT_EQ(match[7].matched, expected) << line;
+    if (expected) {
+      EXPECT_EQ(match[5].str(), match[9].str()) << "the runner-up is the second of the top 3: " << line;
+    }
+    uncertain_lines += match[7].matched ? 1 : 0;
+  }
+  EXPECT_EQ(uncertain_lines, below) << text.out;
+  EXPECT_NE(text.out.find("uncertain_below=" + std::string(threshold_text).substr(0, 4)), std::string::npos) << text.out;
+}
+
+TEST(PredictCli, UncertainBelowMustBeAProbability) {
+  for (const char* value : {"1.5", "-0.1"}) {
+    expect_predict_error(run_predict({"--uncertain-below", value, "a.png"}), 2,
+                          std::string("--uncertain-below ") + value + ": must be a probability from 0 to 1");
+  }
+  expect_predict_error(run_predict({"--uncertain-below", "abc", "a.png"}), 2, "--uncertain-below abc: not a number");
 }

@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -295,4 +296,47 @@ TEST(Serve, StoppingFinishesTheRequestsInFlight) {
   EXPECT_LT(std::chrono::steady_clock::now() - stop_start, std::chrono::seconds(5));
   // Nothing is accepted any more.
   EXPECT_FALSE(running->client().Get("/healthz"));
+}
+
+TEST(Serve, AnswersBelowTheThresholdAreMarkedUncertainWithTheRunnerUp) {
+  const auto pngs = mnist_pngs(12);
+  const auto ask_all = [&](RunningService& running) {
+    auto client = running.client();
+    std::vector<json> answers;
+    for (const auto& png : pngs) {
+      const auto result = client.Post("/v1/predict", png, "image/png");
+      EXPECT_TRUE(result && result->status == 200);
+      answers.push_back(result ? json::parse(result->body) : json());
+    }
+    return answers;
+  };
+  mnist::ServiceOptions never;
+  never.uncertain_below = 0;
+  std::vector<double> sorted;
+  {
+    RunningService running(never);
+    for (const auto& answer : ask_all(running)) {
+      EXPECT_FALSE(answer["uncertain"].get<bool>());
+      sorted.push_back(answer["probability"].get<double>());
+    }
+  }
+  ASSERT_EQ(sorted.size(), pngs.size());
+  std::sort(sorted.begin(), sorted.end());
+  const size_t below = sorted.size() / 2;
+  ASSERT_LT(sorted[below - 1], sorted[below]);
+  mnist::ServiceOptions options;
+  options.uncertain_below = (sorted[below - 1] + sorted[below]) / 2;
+  RunningService running(options);
+  size_t uncertain = 0;
+  for (const auto& answer : ask_all(running)) {
+    const bool expected = answer["probability"].get<double>() < options.uncertain_below;
+    const auto digit = answer["digit"].get<int64_t>();
+    const auto runner_up = answer["top"][1]["digit"].get<int64_t>();
+    EXPECT_EQ(answer["uncertain"].get<bool>(), expected) << answer.dump();
+    EXPECT_EQ(answer["runner_up"].get<int64_t>(), runner_up);
+    EXPECT_EQ(answer["answer"], expected ? std::to_string(digit) + " or " + std::to_string(runner_up) + "?"
+                                         : std::to_string(digit));
+    uncertain += expected ? 1 : 0;
+  }
+  EXPECT_EQ(uncertain, below);
 }

@@ -71,7 +71,8 @@ TEST(ServeCli, BadOptionsAndModelsFailBeforeListening) {
                                                {"--port", "8080"}, {"--max-batch", "32"}, {"--batch-window", "2"},
                                                {"--max-queue", "1024"}, {"--max-body", "4194304"},
                                                {"--max-pixels", "16000000"}, {"--http-threads", "64"},
-                                               {"--timeout", "5"}, {"--device", "cpu"}, {"--threads", "1"}});
+                                               {"--timeout", "5"}, {"--device", "cpu"}, {"--threads", "1"},
+                                               {"--uncertain-below", "0.8"}});
 }
 
 TEST(ServeCli, AnAddressInUseIsOneLine) {

@@ -4,6 +4,7 @@
 #include <torch/script.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "cli_expectations.h"
 #include "synthetic_mnist.h"
@@ -58,7 +59,7 @@ TEST(TrainCli, HelpListsEveryOptionWithItsDefault) {
                 {"--hidden", "300,100"}, {"--dropout", "0"}, {"--epochs", "50"}, {"--batch-size", "32"},
                 {"--lr", "0.001"}, {"--lr-schedule", "cosine"}, {"--weight-decay", "0"},
                 {"--label-smoothing", "0"}, {"--augment", "0"}, {"--val-split", "0"}, {"--seed", "42"},
-                {"--device", "auto"}, {"--threads", "0"}, {"--resume", ""}, {"--train-limit", "0"},
+                {"--device", "auto"}, {"--threads", "0"}, {"--calibrate", "on"}, {"--resume", ""}, {"--train-limit", "0"},
                 {"--test-limit", "0"}, {"--help", ""}});
   EXPECT_NE(mnist::test::option_help(run.out, "--recipe").find("original, default, best or fast"), std::string::npos);
 }
@@ -297,4 +298,78 @@ TEST(TrainCliRecipes, AnAugmentedRunResumesToTheSameModel) {
 
   const auto other_augment = run_train(common + " --epochs 4 --augment 0.5 --resume --out-dir " + parts.string());
   expect_train_error(other_augment, 2, "augment=1.0");
+}
+
+namespace {
+
+nlohmann::json card_json(const fs::path& model) { return nlohmann::json::parse(model_card(model)); }
+
+// The exported TorchScript's parameter `name`.
+torch::Tensor exported_parameter(const fs::path& model, const std::string& name) {
+  auto module = torch::jit::load(model.string());
+  for (const auto& item : module.named_parameters()) {
+    if (item.name == name) return item.value;
+  }
+  ADD_FAILURE() << model << " has no parameter " << name;
+  return {};
+}
+
+}  // namespace
+
+TEST(TrainCliCalibration, TheTemperatureIsFittedOnHeldOutImagesFoldedInAndRecorded) {
+  mnist::test::TempDir dir;
+  const std::string common = kDataDirOption + " --train-limit 1000 --test-limit 300 --hidden 64,32 --epochs 2 --seed 5";
+  // Default: calibration on, no validation split, so the last 10% (100 images) are held out.
+  const auto calibrated = run_train(common + " --out-dir " + (dir.path() / "held-out").string());
+  ASSERT_EQ(calibrated.exit_code, 0) << calibrated.err;
+  EXPECT_EQ(banner_value(calibrated.out, "calibrate"), "on");
+  EXPECT_EQ(banner_value(calibrated.out, "calibration_holdout"), "0.1");
+  EXPECT_NE(calibrated.out.find("calibration: temperature "), std::string::npos) << calibrated.out;
+  EXPECT_NE(calibrated.out.find("calibration on the test set: ECE "), std::string::npos) << calibrated.out;
+  const auto card = card_json(dir.path() / "held-out" / "mnist_mlp.pt");
+  const auto& calibration = card["calibration"];
+  const double temperature = calibration["temperature"].get<double>();
+  EXPECT_NE(temperature, 1.0);
+  EXPECT_EQ(calibration["images"], 100);
+  EXPECT_NE(calibration["held_out"].get<std::string>().find("last 100 training images, not trained on"),
+            std::string::npos) << calibration;
+  EXPECT_EQ(calibration["ece_bins"], 15);
+  EXPECT_LE(calibration["after"]["nll"].get<double>(), calibration["before"]["nll"].get<double>());
+  EXPECT_EQ(calibration["after"]["accuracy"], calibration["before"]["accuracy"]);
+
+  // The same images held out as a validation split, calibration off: the same weights (the
+  // held-out images are exactly those of --val-split 0.1), except the folded last layer.
+  const auto validation = run_train(common + " --val-split 0.1 --calibrate off --out-dir " +
+                                    (dir.path() / "validation").string());
+  ASSERT_EQ(validation.exit_code, 0) << validation.err;
+  EXPECT_EQ(banner_value(validation.out, "calibration_holdout"), "0");
+  EXPECT_EQ(validation.out.find("calibration: "), std::string::npos) << validation.out;
+  EXPECT_EQ(card_json(dir.path() / "validation" / "mnist_mlp.pt")["calibration"]["method"], "none");
+  for (const std::string name : {"weight_0", "bias_0", "weight_1", "bias_1"}) {
+    EXPECT_TRUE(torch::equal(exported_parameter(dir.path() / "held-out" / "mnist_mlp.pt", name),
+                             exported_parameter(dir.path() / "validation" / "mnist_mlp.pt", name))) << name;
+  }
+  for (const std::string name : {"weight_2", "bias_2"}) {
+    const auto folded = exported_parameter(dir.path() / "held-out" / "mnist_mlp.pt", name);
+    const auto plain = exported_parameter(dir.path() / "validation" / "mnist_mlp.pt", name);
+    EXPECT_TRUE(torch::allclose(folded * temperature, plain, 1e-5, 1e-6)) << name;
+  }
+
+  // With a validation split and calibration on, the temperature is fitted on the split.
+  const auto on_split = run_train(common + " --val-split 0.2 --out-dir " + (dir.path() / "split").string());
+  ASSERT_EQ(on_split.exit_code, 0) << on_split.err;
+  const auto split_card = card_json(dir.path() / "split" / "mnist_mlp.pt");
+  EXPECT_EQ(split_card["calibration"]["images"], 200);
+  EXPECT_EQ(split_card["calibration"]["held_out"], "validation split: the last 200 training images");
+}
+
+TEST(TrainCliCalibration, BadValuesAndTooFewImagesAreUsageErrors) {
+  mnist::test::TempDir dir;
+  expect_train_error(run_train(kDataDirOption + " --calibrate maybe --out-dir " + dir.path().string()), 2,
+                        "--calibrate maybe: expected on or off");
+  expect_train_error(run_train(kDataDirOption + " --train-limit 5 --out-dir " + dir.path().string()), 2,
+                        "--calibrate on: 5 training images leave none to hold out");
+  const auto off = run_train(kDataDirOption + " --train-limit 5 --test-limit 10 --epochs 1 --calibrate off --out-dir " +
+                             dir.path().string());
+  EXPECT_EQ(off.exit_code, 0) << off.err;
 }

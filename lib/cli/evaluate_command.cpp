@@ -26,6 +26,7 @@
 #include "model/model.h"
 #include "report/confusion_heatmap.h"
 #include "report/misclassified_grid.h"
+#include "report/reliability_diagram.h"
 #include "report/training_curves.h"
 #include "runtime/device.h"
 
@@ -73,6 +74,27 @@ json variants_json(const std::vector<VariantAccuracy>& variants) {
   return rows;
 }
 
+json calibration_json(const EvaluateSummary& summary, const EvaluateOutputs& outputs) {
+  json bins = json::array();
+  for (const auto& bin : summary.calibration.bins) {
+    bins.push_back({{"lower", bin.lower}, {"upper", bin.upper}, {"count", bin.count}, {"correct", bin.correct},
+                    {"mean_confidence", bin.mean_confidence}, {"accuracy", bin.accuracy}});
+  }
+  json coverage = json::array();
+  for (const auto& point : summary.coverage) {
+    coverage.push_back({{"threshold", point.threshold}, {"answered", point.answered},
+                        {"coverage", point.coverage}, {"accuracy", point.accuracy}});
+  }
+  return {{"confidence", "top-class probability"},
+          {"bins", "equal-width over [0, 1], bin i holding (i/B, (i+1)/B]"},
+          {"bin_count", summary.calibration.bins.size()},
+          {"expected_calibration_error", summary.calibration.expected_calibration_error},
+          {"max_calibration_error", summary.calibration.max_calibration_error},
+          {"reliability", bins},
+          {"coverage", coverage},
+          {"diagram", outputs.reliability_png.string()}};
+}
+
 json metrics_json(const EvaluateOptions& options, const EvaluateSummary& summary,
                   const EvaluateOutputs& outputs) {
   const auto& report = summary.report;
@@ -101,6 +123,9 @@ json metrics_json(const EvaluateOptions& options, const EvaluateSummary& summary
       {"accuracy", report.accuracy},
       {"accuracy_standard_error", report.accuracy_standard_error},
       {"loss", summary.loss},
+      {"mean_confidence", summary.calibration.mean_confidence},
+      {"expected_calibration_error", summary.calibration.expected_calibration_error},
+      {"calibration", calibration_json(summary, outputs)},
       {"per_class", per_class},
       {"macro_average", class_json(report.macro_average)},
       {"weighted_average", class_json(report.weighted_average)},
@@ -138,6 +163,7 @@ EvaluateOutputs::EvaluateOutputs(const EvaluateOptions& options)
     : confusion_png(options.out),
       metrics_json(options.out.parent_path() / "metrics.json"),
       misclassified_png(options.out.parent_path() / "misclassified.png"),
+      reliability_png(options.out.parent_path() / "reliability.png"),
       train_log(options.model.parent_path() / "train_log.csv"),
       training_curves_png(options.model.parent_path() / "training_curves.png") {}
 
@@ -158,6 +184,27 @@ EvalResult evaluate_torchscript(torch::jit::Module& module, const std::string& m
     *probabilities = batches.empty() ? torch::zeros({0, kNumClasses}) : torch::cat(batches);
   }
   return result;
+}
+
+ConfidenceSet confidence_set(const at::Tensor& probabilities, const at::Tensor& labels) {
+  ConfidenceSet set;
+  if (probabilities.size(0) == 0) return set;
+  const auto [confidence, predicted] = probabilities.to(torch::kCPU, torch::kFloat64).max(/*dim=*/1);
+  const auto correct = predicted.eq(labels.to(torch::kCPU)).to(torch::kUInt8).contiguous();
+  const auto values = confidence.clamp(0, 1).contiguous();
+  set.confidence.assign(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+  set.correct.assign(correct.data_ptr<uint8_t>(), correct.data_ptr<uint8_t>() + correct.numel());
+  return set;
+}
+
+std::string format_coverage_table(const std::vector<CoveragePoint>& table) {
+  std::string text = "answering only when the top probability is at least t:\n"
+                     "      t   answered   accuracy of the answered\n";
+  for (const auto& p : table) {
+    text += format_text("%7g   %7.2f%%   %7.2f%% (%lld images)\n", p.threshold, 100 * p.coverage,
+                        100 * p.accuracy, static_cast<long long>(p.answered));
+  }
+  return text;
 }
 
 std::vector<int64_t> most_confident_mistakes(const at::Tensor& probabilities,
@@ -195,6 +242,12 @@ void write_heatmap(const EvaluateOptions& options, const EvaluateOutputs& output
   style.scale = options.color_scale;
   write_confusion_heatmap(outputs.confusion_png, summary.confusion, style);
   summary.files_written.push_back(outputs.confusion_png);
+}
+
+void write_reliability(const EvaluateOutputs& outputs, const ConfidenceSet& set, EvaluateSummary& summary) {
+  write_reliability_diagram(outputs.reliability_png,
+                            reliability_plot(summary.model_name + ", " + summary.data_name, set));
+  summary.files_written.push_back(outputs.reliability_png);
 }
 
 void write_mistakes(const EvaluateOptions& options, const EvaluateOutputs& outputs, const MnistTensors& data,
@@ -286,17 +339,20 @@ EvaluateSummary run_evaluation(const EvaluateOptions& options, const c10::Device
   at::Tensor probabilities;
   const auto forward_start = std::chrono::steady_clock::now();
   const auto result = evaluate_torchscript(module, options.model.string(), data, device,
-                                           options.batch_size,
-                                           options.misclassified > 0 ? &probabilities : nullptr);
+                                           options.batch_size, &probabilities);
   summary.forward_seconds = seconds_since(forward_start);
   summary.loss = result.loss;
   summary.confusion = to_matrix(result.confusion);
   summary.report = classification_report(summary.confusion, kConfusedPairsReported);
+  const ConfidenceSet confidences = confidence_set(probabilities, data.labels);
+  summary.calibration = calibration_summary(confidences);
+  summary.coverage = coverage_table(confidences, kCoverageThresholds);
 
   if (options.drawn_variants) {
     summary.variants = evaluate_drawn_variants(module, options.model.string(), data, device, options.batch_size);
   }
   write_heatmap(options, outputs, summary);
+  write_reliability(outputs, confidences, summary);
   if (options.misclassified > 0) write_mistakes(options, outputs, data, probabilities, summary);
   draw_curves_if_logged(outputs, summary);
   write_metrics(options, outputs, summary);
@@ -315,12 +371,16 @@ int run_evaluate_cli(const std::vector<std::string>& args, const Console& consol
     const auto& report = summary.report;
     console.out << format_text("%s on the %s: %lld images\n", summary.model_name.c_str(),
                                summary.data_name.c_str(), static_cast<long long>(report.count))
-                << format_text("accuracy %.4f +/- %.4f (standard error), mean cross-entropy %.4f\n",
-                               report.accuracy, report.accuracy_standard_error, summary.loss)
+                << format_text("accuracy %.4f +/- %.4f (standard error), mean confidence %.4f, "
+                               "mean cross-entropy %.4f\n",
+                               report.accuracy, report.accuracy_standard_error,
+                               summary.calibration.mean_confidence, summary.loss)
+                << format_text("expected calibration error %.4f (%zu equal-width confidence bins)\n",
+                               summary.calibration.expected_calibration_error, summary.calibration.bins.size())
                 << format_text("model over all images: %.3f s, %.0f images/s\n",
                                summary.forward_seconds,
                                static_cast<double>(report.count) / std::max(summary.forward_seconds, 1e-9))
-                << format_classification_report(report);
+                << format_classification_report(report) << format_coverage_table(summary.coverage);
     for (const auto& v : summary.variants) {
       console.out << format_text("drawn variant %-15s accuracy %.4f (%lld of %lld; %lld refused by the preparation)\n",
                                  v.variant.c_str(), v.accuracy(), static_cast<long long>(v.correct),

@@ -1,7 +1,8 @@
 // What `mnist-evaluate` does, as a library call: load a TorchScript model written by mnist-train
 // (or any module with the same contract: images in, [N,10] probabilities out), run it over an
-// MNIST split, and write the confusion heatmap, metrics.json, optionally a grid of the most
-// confidently wrong images, and the training curves when the model's train_log.csv is beside it.
+// MNIST split, and write the confusion heatmap, the reliability diagram (calibration), metrics.json,
+// optionally a grid of the most confidently wrong images, and the training curves when the
+// model's train_log.csv is beside it.
 // Not for: the options (evaluate_options.h), the metrics or the drawing themselves
 // (report/class_metrics.h and the plotting files).
 #pragma once
@@ -19,6 +20,7 @@
 #include "cli/command_line.h"
 #include "cli/evaluate_options.h"
 #include "data/mnist_dataset.h"
+#include "report/calibration.h"
 #include "report/class_metrics.h"
 #include "report/evaluation.h"
 
@@ -26,7 +28,7 @@ namespace mnist {
 
 // The files mnist-evaluate may write.
 struct EvaluateOutputs {
-  std::filesystem::path confusion_png, metrics_json, misclassified_png;
+  std::filesystem::path confusion_png, metrics_json, misclassified_png, reliability_png;
   std::filesystem::path train_log, training_curves_png;  // beside the model
   explicit EvaluateOutputs(const EvaluateOptions& options);
 };
@@ -47,6 +49,8 @@ struct EvaluateSummary {
   double forward_seconds = 0;  // running the model over every image, metrics included
   ClassificationReport report;  // count, accuracy and its standard error, per class, pairs
   ConfusionMatrix confusion;    // rows = truth, columns = predicted
+  CalibrationSummary calibration;  // of the top-class probabilities, kCalibrationBins bins
+  std::vector<CoveragePoint> coverage;  // at kCoverageThresholds
   std::vector<std::filesystem::path> files_written;
   std::vector<std::string> warnings;  // secondary outputs that could not be made, and why
   std::vector<VariantAccuracy> variants;  // with --drawn-variants
@@ -65,6 +69,12 @@ std::vector<VariantAccuracy> evaluate_drawn_variants(torch::jit::Module& module,
 EvalResult evaluate_torchscript(torch::jit::Module& module, const std::string& model_label,
                                 const MnistTensors& data, const c10::Device& device,
                                 int64_t batch_size, at::Tensor* probabilities = nullptr);
+
+// The top-class probability of every row of probabilities [N,10] and whether it is the label.
+ConfidenceSet confidence_set(const at::Tensor& probabilities, const at::Tensor& labels);
+
+// The coverage table for people: per threshold, the share answered and their accuracy.
+std::string format_coverage_table(const std::vector<CoveragePoint>& table);
 
 // Indices of the wrongly classified rows with the highest predicted probability, most confident
 // first (ties: lower index first), at most `count` of them.

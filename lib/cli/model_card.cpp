@@ -57,15 +57,35 @@ json results_card(const EpochReport& last) {
   return results;
 }
 
-// What every card says about the model itself.
-json model_part(const std::string& name, const ModelSpec& spec) {
+json measure_card(const CalibrationMeasure& m) {
+  return {{"expected_calibration_error", m.expected_calibration_error},
+          {"nll", m.nll},
+          {"mean_confidence", m.mean_confidence},
+          {"accuracy", m.accuracy}};
+}
+
+json calibration_card(const ModelCalibration* calibration) {
+  if (calibration == nullptr) return {{"method", "none"}, {"temperature", 1.0}};
+  const TemperatureFit& fit = calibration->fit;
+  return {{"method", "temperature scaling (Guo et al. 2017), folded into the last layer"},
+          {"temperature", fit.temperature},
+          {"held_out", calibration->held_out},
+          {"images", fit.before.count},
+          {"ece_bins", kCalibrationBins},
+          {"before", measure_card(fit.before)},
+          {"after", measure_card(fit.after)}};
+}
+
+// What every card says about the model itself; `calibrated` when a temperature is folded in.
+json model_part(const std::string& name, const ModelSpec& spec, bool calibrated) {
   return {
       {"name", name},
       {"architecture", describe_architecture(spec)},
       {"layers", layers_card(spec)},
       {"dropout", spec.dropout},
       {"input", "float32 [N,28,28], [N,1,28,28] or [N,784], pixels in [0,1]"},
-      {"output", "float32 [N,10] class probabilities (softmax)"},
+      {"output", calibrated ? "float32 [N,10] class probabilities (softmax of the logits divided by the temperature)"
+                            : "float32 [N,10] class probabilities (softmax)"},
       {"normalization", {{"mean", spec.normalization.mean}, {"std", spec.normalization.std},
                          {"applied", "inside the module: (x - mean) / std"}}},
   };
@@ -75,7 +95,7 @@ json model_part(const std::string& name, const ModelSpec& spec) {
 
 std::string converted_model_card_json(const std::string& name, const ModelSpec& spec,
                                       const std::vector<std::pair<std::string, std::string>>& converted_from) {
-  json card = model_part(name, spec);
+  json card = model_part(name, spec, /*calibrated=*/false);
   json source = json::object();
   for (const auto& [key, value] : converted_from) source[key] = value;
   card["converted_from"] = source;
@@ -84,9 +104,11 @@ std::string converted_model_card_json(const std::string& name, const ModelSpec& 
 }
 
 std::string model_card_json(const TrainOptions& options, const ModelSpec& spec,
-                            const std::vector<EpochReport>& history) {
-  json card = model_part("mnist_mlp", spec);
+                            const std::vector<EpochReport>& history,
+                            const ModelCalibration* calibration) {
+  json card = model_part("mnist_mlp", spec, calibration != nullptr);
   card["training"] = training_card(options);
+  card["calibration"] = calibration_card(calibration);
   card["libraries"] = library_versions();
   if (!history.empty()) card["results"] = results_card(history.back());
   return card.dump(2);

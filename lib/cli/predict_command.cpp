@@ -43,6 +43,16 @@ std::string fixed(double value, int decimals) {
   return text;
 }
 
+// The answer part of a classified image, for the shared wording of digit_classifier.h.
+DigitAnswer answer_of(const ImagePrediction& prediction) {
+  DigitAnswer answer;
+  answer.digit = prediction.digit;
+  answer.probability = prediction.probability;
+  answer.top = prediction.top;
+  answer.uncertain = prediction.uncertain;
+  return answer;
+}
+
 }  // namespace
 
 PredictionReport run_prediction(const PredictOptions& options, const c10::Device& device) {
@@ -78,21 +88,23 @@ PredictionReport run_prediction(const PredictOptions& options, const c10::Device
   }
   if (fields.empty()) return report;
 
-  const auto answers = classify_digits(model, options.model.string(), fields, device);
+  auto answers = classify_digits(model, options.model.string(), fields, device);
   for (size_t i = 0; i < answers.size(); ++i) {
+    mark_uncertain(answers[i], options.uncertain_below);
     ImagePrediction& prediction = report.images[field_owner[i]];
     prediction.digit = answers[i].digit;
     prediction.probability = answers[i].probability;
     prediction.top = answers[i].top;
     prediction.probabilities = answers[i].probabilities;
+    prediction.uncertain = answers[i].uncertain;
   }
   return report;
 }
 
 std::string format_prediction_text(const ImagePrediction& prediction) {
   if (!prediction.ok()) return prediction.error;
-  std::string line = prediction.file.string() + ": " + std::to_string(prediction.digit) +
-                     " (p=" + fixed(prediction.probability, 4) + ")  top " +
+  std::string line = prediction.file.string() + ": " + answer_text(answer_of(prediction)) +
+                     " (p=" + fixed(prediction.probability, 4) + (prediction.uncertain ? ", uncertain" : "") + ")  top " +
                      std::to_string(prediction.top.size()) + ":";
   for (size_t k = 0; k < prediction.top.size(); ++k) {
     line += (k == 0 ? " " : ", ") + std::to_string(prediction.top[k].digit) + " " +
@@ -112,8 +124,12 @@ std::string format_predictions_json(const PredictOptions& options, const Predict
       for (const auto& item : prediction.top) {
         top.push_back({{"digit", item.digit}, {"probability", item.probability}});
       }
+      const DigitAnswer answer = answer_of(prediction);
       entry["digit"] = prediction.digit;
       entry["probability"] = prediction.probability;
+      entry["uncertain"] = prediction.uncertain;
+      entry["runner_up"] = answer.runner_up();
+      entry["answer"] = answer_text(answer);
       entry["top"] = top;
       entry["probabilities"] = prediction.probabilities;
       entry["inverted"] = prediction.inverted;

@@ -26,6 +26,7 @@ struct ImagePrediction {
   double probability = 0;
   std::vector<ClassProbability> top;   // kTopCount entries, most probable first
   std::vector<double> probabilities;   // all 10 classes
+  bool uncertain = false;              // probability below --uncertain-below
   bool inverted = false;               // dark ink on a light background was turned around
   bool already_mnist = false;          // the image had MNIST's layout and was used unchanged
   std::filesystem::path preprocessed;  // the 28x28 PNG written for --save-preprocessed
@@ -44,11 +45,12 @@ struct PredictionReport {
 // RuntimeError.
 PredictionReport run_prediction(const PredictOptions& options, const c10::Device& device);
 
-// "digit.png: 7 (p=0.9981)  top 3: 7 0.9981, 1 0.0012, 9 0.0003" for a classified image.
+// "digit.png: 7 (p=0.9981)  top 3: 7 0.9981, 1 0.0012, 9 0.0003" for a classified image;
+// "digit.png: 4 or 9? (p=0.6012, uncertain)  top 3: ..." below --uncertain-below.
 std::string format_prediction_text(const ImagePrediction& prediction);
 
 // The whole report as one JSON document: options, then per image either digit, probability,
-// top and probabilities, or error.
+// uncertain, runner_up, answer ("7" or "4 or 9?"), top and probabilities, or error.
 std::string format_predictions_json(const PredictOptions& options, const PredictionReport& report);
 
 // mnist-predict from argv (args[0] is the program) to its exit code: one line per image (or

@@ -5,6 +5,8 @@
 
 #include "cli/command_line.h"
 #include "core/errors.h"
+#include "core/option_values.h"
+#include "core/text.h"
 #include "image/image_header.h"
 
 namespace mnist {
@@ -26,6 +28,7 @@ cxxopts::Options predict_option_spec() {
     ("json", "print the results as JSON")
     ("save-preprocessed", "write the 28x28 input the model saw for each image into DIR", cxxopts::value<std::string>(), "DIR")
     ("device", "cpu, auto, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
+    ("uncertain-below", "mark answers whose probability is below P as uncertain, with the runner-up (\"4 or 9?\"); 0: never", cxxopts::value<std::string>()->default_value(format_text("%g", d.uncertain_below)), "P")
     ("h,help", "show this help")
     ("images", "image files", cxxopts::value<std::vector<std::string>>());
   spec.parse_positional({"images"});
@@ -39,6 +42,7 @@ void validate(const PredictOptions& options) {
     throw UsageError("no image files given; usage: mnist-predict [--model FILE] IMAGE...");
   }
   if (options.model.empty()) throw UsageError("--model '': must not be empty");
+  check_probability_option("uncertain-below", options.uncertain_below);
   for (const auto& image : options.images) {
     if (image.empty()) throw UsageError("an image file name is empty");
   }
@@ -50,7 +54,8 @@ std::vector<std::pair<std::string, std::string>> describe(const PredictOptions& 
           {"images", std::to_string(options.images.size())},
           {"json", options.json ? "true" : "false"},
           {"save_preprocessed", options.save_preprocessed.string()},
-          {"device", options.device}};
+          {"device", options.device},
+          {"uncertain_below", format_text("%g", options.uncertain_below)}};
 }
 
 std::optional<PredictOptions> parse_predict_args(const std::vector<std::string>& args,
@@ -65,6 +70,7 @@ std::optional<PredictOptions> parse_predict_args(const std::vector<std::string>&
   o.json = parsed->count("json") > 0;
   if (parsed->count("save-preprocessed")) o.save_preprocessed = (*parsed)["save-preprocessed"].as<std::string>();
   o.device = (*parsed)["device"].as<std::string>();
+  o.uncertain_below = parse_real_option("uncertain-below", (*parsed)["uncertain-below"].as<std::string>());
   if (parsed->count("images")) {
     for (const auto& image : (*parsed)["images"].as<std::vector<std::string>>()) o.images.emplace_back(image);
   }

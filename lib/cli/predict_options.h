@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "export/keras_h5.h"
+#include "export/digit_classifier.h"
 
 namespace mnist {
 
@@ -21,9 +22,12 @@ struct PredictOptions {
   std::filesystem::path save_preprocessed;  // empty: write nothing
   // A batch of a few images is done long before CUDA has started, hence not "auto".
   std::string device = "cpu";
+  // Answers below this probability are marked uncertain, with the runner-up (0: never).
+  double uncertain_below = kDefaultUncertainBelow;
 };
 
-// Throws UsageError when no image is given or a path option is empty.
+// Throws UsageError when no image is given, a path option is empty or --uncertain-below is not a
+// probability.
 void validate(const PredictOptions& options);
 
 // The resolved options as (key, value) pairs, in a stable order, for the start-up banner.

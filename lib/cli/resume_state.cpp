@@ -30,6 +30,8 @@ json resume_identity(const TrainOptions& options) {
           {"weight_decay", unless_zero(options.weight_decay)},
           {"label_smoothing", unless_zero(options.label_smoothing)},
           {"augment", unless_zero(options.augment)},
+          // images held out for calibration are not trained on
+          {"calibration_holdout", unless_zero(calibration_holdout(options))},
           // a cosine schedule spans the whole run, so its length is part of the run
           {"epochs", options.lr_schedule == LrSchedule::kCosine ? json(options.epochs) : json()}};
 }

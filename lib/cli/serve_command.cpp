@@ -27,6 +27,7 @@ ServiceOptions service_options(const ServeOptions& options) {
   service.http_threads = static_cast<int>(options.http_threads);
   service.read_timeout = std::chrono::seconds(options.timeout_s);
   service.write_timeout = std::chrono::seconds(options.timeout_s);
+  service.uncertain_below = options.uncertain_below;
   return service;
 }
 

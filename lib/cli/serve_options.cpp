@@ -31,6 +31,7 @@ cxxopts::Options serve_option_spec() {
     ("timeout", "seconds a connection may stay silent while a request is read or written", cxxopts::value<std::string>()->default_value(std::to_string(d.timeout_s)))
     ("device", "cpu, auto, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
     ("threads", "CPU threads for the model (0: the libraries' defaults)", cxxopts::value<std::string>()->default_value(std::to_string(d.threads)))
+    ("uncertain-below", "mark answers whose probability is below P as uncertain, with the runner-up (\"4 or 9?\"); 0: never", cxxopts::value<std::string>()->default_value(option_value_text(d.uncertain_below)), "P")
     ("h,help", "show this help");
   return spec;
 }
@@ -57,6 +58,7 @@ void validate(const ServeOptions& o) {
           "must be from 1 to 3600 seconds");
   require_option(o.threads >= 0 && o.threads <= 1024, "threads", std::to_string(o.threads),
           "must be from 0 (library default) to 1024");
+  check_probability_option("uncertain-below", o.uncertain_below);
 }
 
 std::vector<std::pair<std::string, std::string>> describe(const ServeOptions& o) {
@@ -72,7 +74,8 @@ std::vector<std::pair<std::string, std::string>> describe(const ServeOptions& o)
           {"http_threads", std::to_string(o.http_threads)},
           {"timeout_s", std::to_string(o.timeout_s)},
           {"device", o.device},
-          {"threads", std::to_string(o.threads)}};
+          {"threads", std::to_string(o.threads)},
+          {"uncertain_below", option_value_text(o.uncertain_below)}};
 }
 
 std::optional<ServeOptions> parse_serve_args(const std::vector<std::string>& args, std::ostream& help_out) {
@@ -96,6 +99,7 @@ std::optional<ServeOptions> parse_serve_args(const std::vector<std::string>& arg
   o.timeout_s = integer("timeout");
   o.device = text("device");
   o.threads = integer("threads");
+  o.uncertain_below = parse_real_option("uncertain-below", text("uncertain-below"));
   validate(o);
   return o;
 }

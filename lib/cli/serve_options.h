@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "export/keras_h5.h"
+#include "export/digit_classifier.h"
 
 namespace mnist {
 
@@ -28,6 +29,8 @@ struct ServeOptions {
   int64_t timeout_s = 5;  // read and write timeout per connection
   std::string device = "cpu";
   int64_t threads = 1;  // LibTorch/OpenBLAS threads for the model (0: their defaults)
+  // Answers below this probability are marked uncertain, with the runner-up (0: never).
+  double uncertain_below = kDefaultUncertainBelow;
 };
 
 // Throws UsageError naming the first option whose value is out of range.

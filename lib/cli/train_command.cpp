@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <ostream>
 
 #include "cli/command_line.h"
@@ -57,16 +58,38 @@ TrainSettings train_settings(const TrainOptions& options, const std::function<bo
 
 struct TrainingData {
   TrainValidation split;
+  MnistTensors calibration;  // the images the temperature is fitted on (empty: no calibration)
+  std::string calibration_name;
   MnistTensors test;
 };
 
 TrainingData load_training_data(const TrainOptions& options) {
   // The training set stays in bytes, as the files hold it: a quarter of the memory of floats,
   // converted batch by batch (scripts/bench-notes.md).
-  return {split_validation(load_mnist(options.data_dir, MnistSplit::kTrain, options.train_limit,
-                                      PixelFormat::kBytes),
-                           options.val_split),
-          load_mnist(options.data_dir, MnistSplit::kTest, options.test_limit)};
+  const auto train = load_mnist(options.data_dir, MnistSplit::kTrain, options.train_limit, PixelFormat::kBytes);
+  TrainingData data;
+  data.test = load_mnist(options.data_dir, MnistSplit::kTest, options.test_limit);
+  const double holdout = calibration_holdout(options);
+  if (holdout > 0) {
+    if (std::floor(static_cast<double>(train.size()) * holdout) < 1) {
+      throw UsageError("--calibrate on: " + std::to_string(train.size()) + " training images leave none to hold " +
+                       "out for the temperature (it takes the last 10%); train on more or use --calibrate off");
+    }
+    // Not a validation split (nothing is logged per epoch on it), but the same images.
+    auto held = split_validation(train, holdout);
+    data.split.train = held.train;
+    data.calibration = held.validation;
+    data.calibration_name = "calibration hold-out: the last " + std::to_string(data.calibration.size()) +
+                            " training images, not trained on";
+  } else {
+    data.split = split_validation(train, options.val_split);
+    if (options.calibrate) {
+      data.calibration = data.split.validation;
+      data.calibration_name = "validation split: the last " + std::to_string(data.calibration.size()) +
+                              " training images";
+    }
+  }
+  return data;
 }
 
 // "784-300-100-10", with the hidden activations when they are not all relu.
@@ -146,8 +169,13 @@ class TrainingRun {
   }
 
   void export_models() {
-    export_torchscript(trainer_.model(), outputs_.torchscript, model_card_json(options_, spec_, history_));
-    const auto keras_layers = to_keras_layers(trainer_.model());
+    const double temperature = calibrate();
+    std::optional<ModelCalibration> card_calibration;
+    if (summary_.calibration) card_calibration = ModelCalibration{summary_.calibration->fit, summary_.calibration->held_out};
+    export_torchscript(trainer_.model(), outputs_.torchscript,
+                       model_card_json(options_, spec_, history_, card_calibration ? &*card_calibration : nullptr),
+                       temperature);
+    const auto keras_layers = to_keras_layers(trainer_.model(), temperature);
     write_keras_h5(outputs_.keras_model, keras_layers, KerasH5Kind::kFullModel);
     write_keras_h5(outputs_.keras_weights, keras_layers, KerasH5Kind::kWeightsOnly);
     draw_training_curves(outputs_.train_log, outputs_.training_curves);
@@ -175,6 +203,19 @@ class TrainingRun {
   }
 
  private:
+  // The temperature for the exports: fitted on the held-out images, 1 without calibration.
+  double calibrate() {
+    if (data_.calibration.size() == 0) return 1.0;
+    TrainSummary::Calibration calibration;
+    calibration.fit = fit_and_measure(labelled_logits(trainer_.model(), data_.calibration, device_));
+    calibration.held_out = data_.calibration_name;
+    const auto test = labelled_logits(trainer_.model(), data_.test, device_);
+    calibration.test_before = measure_calibration(test, 1.0);
+    calibration.test_after = measure_calibration(test, calibration.fit.temperature);
+    summary_.calibration = calibration;
+    return calibration.fit.temperature;
+  }
+
   // Evaluates a finished epoch, logs it and writes the checkpoint.
   void finish_epoch(int64_t epoch, const EpochTrainStats& stats) {
     const auto evaluation_start = std::chrono::steady_clock::now();
@@ -245,6 +286,19 @@ void print_summary(std::ostream& out, const TrainSummary& summary) {
                        "for epochs prepared ahead (%.1f s in all, with the first epoch)\n",
                        summary.augment_work_seconds, summary.augment_wait_ahead_seconds,
                        summary.augment_wait_seconds);
+  }
+  if (summary.calibration) {
+    const auto& c = *summary.calibration;
+    out << format_text("calibration: temperature %.4f fitted on %lld images (%s): ECE %.2f%% -> %.2f%%, "
+                       "cross-entropy %.4f -> %.4f\n",
+                       c.fit.temperature, static_cast<long long>(c.fit.before.count), c.held_out.c_str(),
+                       100 * c.fit.before.expected_calibration_error, 100 * c.fit.after.expected_calibration_error,
+                       c.fit.before.nll, c.fit.after.nll)
+        << format_text("calibration on the test set: ECE %.2f%% -> %.2f%%, cross-entropy %.4f -> %.4f, "
+                       "mean confidence %.2f%% -> %.2f%%, accuracy %.2f%% -> %.2f%%\n",
+                       100 * c.test_before.expected_calibration_error, 100 * c.test_after.expected_calibration_error,
+                       c.test_before.nll, c.test_after.nll, 100 * c.test_before.mean_confidence,
+                       100 * c.test_after.mean_confidence, 100 * c.test_before.accuracy, 100 * c.test_after.accuracy);
   }
   for (const auto& file : summary.files_written) out << "wrote " << file.string() << "\n";
   out << std::flush;

@@ -18,6 +18,7 @@
 
 #include "cli/command_line.h"
 #include "cli/train_options.h"
+#include "report/calibration.h"
 #include "train/training_observer.h"
 
 namespace mnist {
@@ -46,6 +47,16 @@ struct TrainSummary {
   std::vector<std::filesystem::path> files_written;
   // With --init-from (not resumed): the test accuracy of the weights the run started from.
   std::optional<double> initial_test_accuracy;
+
+  // With --calibrate on: the temperature fitted on the held-out images, folded into the exports,
+  // and the test set measured before (T = 1) and after (never used for the fit).
+  struct Calibration {
+    TemperatureFit fit;
+    std::string held_out;
+    CalibrationMeasure test_before;
+    CalibrationMeasure test_after;
+  };
+  std::optional<Calibration> calibration;
 
   // Set when should_stop ended the run early: the checkpoint holds everything --resume needs,
   // and nothing was exported.

@@ -53,6 +53,7 @@ cxxopts::Options train_option_spec() {
     ("seed", "random seed for initialisation, shuffling, dropout and augmentation", cxxopts::value<std::string>()->default_value(std::to_string(d.seed)))
     ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
     ("threads", "CPU threads for LibTorch and OpenBLAS (0: their defaults)", cxxopts::value<std::string>()->default_value(std::to_string(d.threads)))
+    ("calibrate", "on or off: fit a temperature on held-out images (the validation split, else the last 10% of the training images) and fold it into the exports; the original recipe is off", cxxopts::value<std::string>()->default_value(d.calibrate ? "on" : "off"))
     ("resume", "continue from <out-dir>/checkpoint.pt up to --epochs")
     ("init-from", "start from the weights of FILE (a Keras .h5 or a TorchScript .pt of the same architecture) instead of a fresh initialisation", cxxopts::value<std::string>(), "FILE")
     ("keras-input-range", kKerasInputRangeHelp, cxxopts::value<std::string>()->default_value(to_string(d.keras_input_range)))
@@ -82,6 +83,7 @@ TrainOptions recipe_options(Recipe recipe) {
       break;
     case Recipe::kOriginal:
       o.lr_schedule = LrSchedule::kConstant;
+      o.calibrate = false;  // the Keras script exactly: every training image, raw softmax
       break;
     case Recipe::kBest:
       o.epochs = 150;
@@ -148,6 +150,8 @@ std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& o)
           {"seed", std::to_string(o.seed)},
           {"device", o.device},
           {"threads", std::to_string(o.threads)},
+          {"calibrate", o.calibrate ? "on" : "off"},
+          {"calibration_holdout", option_value_text(calibration_holdout(o))},
           {"resume", o.resume ? "true" : "false"},
           {"init_from", o.init_from.string()},
           {"keras_input_range", to_string(o.keras_input_range)},
@@ -181,6 +185,10 @@ std::string format_hidden_sizes(const std::vector<int64_t>& sizes) {
   std::string text;
   for (const int64_t units : sizes) text += (text.empty() ? "" : ",") + std::to_string(units);
   return text;
+}
+
+double calibration_holdout(const TrainOptions& options) {
+  return options.calibrate && options.val_split == 0 ? kCalibrationHoldout : 0.0;
 }
 
 LrSchedule parse_lr_schedule(const std::string& text) {
@@ -225,6 +233,13 @@ std::optional<TrainOptions> parse_train_args(const std::vector<std::string>& arg
   integer("train-limit", o.train_limit);
   integer("test-limit", o.test_limit);
   o.hidden = parse_hidden_sizes(text("hidden"));
+  if (parsed->count("calibrate")) {
+    const std::string calibrate = text("calibrate");
+    if (calibrate != "on" && calibrate != "off") {
+      throw UsageError("--calibrate " + calibrate + ": expected on or off");
+    }
+    o.calibrate = calibrate == "on";
+  }
   if (parsed->count("lr-schedule")) o.lr_schedule = parse_lr_schedule(text("lr-schedule"));
   validate(o);
   return o;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -43,6 +44,10 @@ std::string option_value_text(double value) {
   std::ostringstream out;
   out << value;
   return out.str();
+}
+
+void check_probability_option(const std::string& option, double value) {
+  require_option(value >= 0 && value <= 1, option, option_value_text(value), "must be a probability from 0 to 1");
 }
 
 }  // namespace mnist

@@ -21,4 +21,8 @@ void require_option(bool ok, const std::string& option, const std::string& value
 // A number as --help and the start banner show it: the stream's shortest form ("0.001", "1e-05").
 std::string option_value_text(double value);
 
+// A value already parsed that must be a probability: throws UsageError
+// "--uncertain-below 1.5: must be a probability from 0 to 1" otherwise.
+void check_probability_option(const std::string& option, double value);
+
 }  // namespace mnist

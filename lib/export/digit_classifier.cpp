@@ -54,4 +54,13 @@ DigitAnswer rank_classes(const double* probabilities) {
   return answer;
 }
 
+void mark_uncertain(DigitAnswer& answer, double below) { answer.uncertain = answer.probability < below; }
+
+std::string answer_text(const DigitAnswer& answer) {
+  if (answer.uncertain && answer.runner_up() >= 0) {
+    return std::to_string(answer.digit) + " or " + std::to_string(answer.runner_up()) + "?";
+  }
+  return std::to_string(answer.digit);
+}
+
 }  // namespace mnist

@@ -16,6 +16,12 @@ namespace mnist {
 // How many classes each answer lists, most probable first.
 inline constexpr int64_t kTopCount = 3;
 
+// The default of mnist-predict's and mnist-serve's --uncertain-below: an answer whose top-class
+// probability is below it is still given, but marked uncertain with its runner-up ("4 or 9?").
+// With calibrated exports (mnist-train --calibrate on) such answers are wrong more than one time
+// in five; see the coverage table mnist-evaluate prints.
+inline constexpr double kDefaultUncertainBelow = 0.8;
+
 struct ClassProbability {
   int64_t digit = 0;
   double probability = 0;
@@ -26,7 +32,15 @@ struct DigitAnswer {
   double probability = 0;
   std::vector<ClassProbability> top;  // kTopCount entries, most probable first
   std::vector<double> probabilities;  // all 10 classes
+  bool uncertain = false;  // probability below the threshold asked for (mark_uncertain)
+  int64_t runner_up() const { return top.size() > 1 ? top[1].digit : -1; }
 };
+
+// Sets answer.uncertain: its probability is below `below` (0: never).
+void mark_uncertain(DigitAnswer& answer, double below);
+
+// "7", or "4 or 9?" for an uncertain answer: what people are shown.
+std::string answer_text(const DigitAnswer& answer);
 
 // The answers for `fields` (each kImagePixels floats, white ink on black in [0, 1]), in order.
 // Throws RuntimeError starting with model_label when the model fails or breaks its contract,

@@ -5,7 +5,9 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "core/mnist_shape.h"
 
@@ -52,7 +54,10 @@ std::vector<torch::nn::Linear> linear_layers(const torch::nn::Sequential& model)
   return linears;
 }
 
-std::vector<DenseLayerWeights> to_keras_layers(const torch::nn::Sequential& model) {
+std::vector<DenseLayerWeights> to_keras_layers(const torch::nn::Sequential& model, double temperature) {
+  if (!(temperature > 0) || !std::isfinite(temperature)) {
+    throw std::invalid_argument("to_keras_layers: temperature " + std::to_string(temperature) + " is not positive");
+  }
   const std::vector<torch::nn::Linear> linears = linear_layers(model);
   const NormalizeImpl* normalize = find_normalize(model);
   if (linears.empty() || normalize == nullptr) {
@@ -72,6 +77,10 @@ std::vector<DenseLayerWeights> to_keras_layers(const torch::nn::Sequential& mode
       const double shift = -n.mean / n.std;
       bias = bias + shift * weight.sum(/*dim=*/1);
       weight = weight * scale;
+    }
+    if (i + 1 == linears.size() && temperature != 1.0) {
+      weight = weight / temperature;
+      bias = bias / temperature;
     }
     const auto kernel = weight.t().contiguous().to(torch::kFloat32);
     const auto bias32 = bias.contiguous().to(torch::kFloat32);

@@ -16,9 +16,10 @@
 namespace mnist {
 
 // Each layer's activation is read from the module after its Linear (relu, tanh, sigmoid, softmax,
-// or linear when none); the last layer's is softmax. Throws std::invalid_argument for a module
-// that build_mlp did not make.
-std::vector<DenseLayerWeights> to_keras_layers(const torch::nn::Sequential& model);
+// or linear when none); the last layer's is softmax. A temperature T other than 1 is folded into
+// the last layer (kernel and bias divided by T), which is exact for softmax(z / T). Throws
+// std::invalid_argument for a module that build_mlp did not make.
+std::vector<DenseLayerWeights> to_keras_layers(const torch::nn::Sequential& model, double temperature = 1.0);
 
 // The Sequential of a Keras model: Normalize scales [0, 1] pixels to the range the model was
 // trained on (mean 0, std 1/255 for 0-255), then its Dense layers' weights exactly. The last

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -87,9 +88,19 @@ std::string last_line(const std::string& text) {
   return one_line(text);
 }
 
+// softmax((W x + b) / T) = softmax((W / T) x + b / T): the division is done in double and
+// rounded once; T = 1 leaves the tensor untouched (bit-identical exports without calibration).
+torch::Tensor divided_by_temperature(const torch::Tensor& tensor, double temperature) {
+  if (temperature == 1.0) return tensor;
+  return (tensor.to(torch::kFloat64) / temperature).to(tensor.scalar_type());
+}
+
 }  // namespace
 
-torch::jit::Module to_torchscript(const torch::nn::Sequential& model) {
+torch::jit::Module to_torchscript(const torch::nn::Sequential& model, double temperature) {
+  if (!(temperature > 0) || !std::isfinite(temperature)) {
+    throw std::invalid_argument("to_torchscript: temperature " + std::to_string(temperature) + " is not positive");
+  }
   torch::jit::Module script("MnistMLP");
   std::ostringstream body;
   const std::string side = std::to_string(kImageSide);
@@ -106,6 +117,10 @@ torch::jit::Module to_torchscript(const torch::nn::Sequential& model) {
   torch::NoGradGuard no_grad;
   const auto to_cpu = [](const torch::Tensor& t) { return t.detach().to(torch::kCPU).clone(); };
   int linear_count = 0;
+  int linears_left = 0;
+  for (const auto& child : model->children()) {
+    linears_left += dynamic_cast<torch::nn::LinearImpl*>(child.get()) != nullptr ? 1 : 0;
+  }
   for (const auto& child : model->children()) {
     if (auto* normalize = dynamic_cast<NormalizeImpl*>(child.get())) {
       script.register_buffer("input_mean", to_cpu(normalize->named_buffers()["mean"]));
@@ -114,8 +129,11 @@ torch::jit::Module to_torchscript(const torch::nn::Sequential& model) {
     } else if (auto* linear = dynamic_cast<torch::nn::LinearImpl*>(child.get())) {
       const std::string w = "weight_" + std::to_string(linear_count);
       const std::string b = "bias_" + std::to_string(linear_count);
-      script.register_parameter(w, to_cpu(linear->weight), /*is_buffer=*/false);
-      script.register_parameter(b, to_cpu(linear->bias), /*is_buffer=*/false);
+      const bool last = --linears_left == 0;
+      script.register_parameter(w, divided_by_temperature(to_cpu(linear->weight), last ? temperature : 1.0),
+                                /*is_buffer=*/false);
+      script.register_parameter(b, divided_by_temperature(to_cpu(linear->bias), last ? temperature : 1.0),
+                                /*is_buffer=*/false);
       body << "    x = torch.addmm(self." << b << ", x, self." << w << ".t())\n";
       ++linear_count;
     } else if (dynamic_cast<torch::nn::ReLUImpl*>(child.get()) != nullptr) {
@@ -140,8 +158,8 @@ torch::jit::Module to_torchscript(const torch::nn::Sequential& model) {
 }
 
 void export_torchscript(const torch::nn::Sequential& model, const fs::path& path,
-                        const std::string& model_card_json) {
-  const auto script = to_torchscript(model);
+                        const std::string& model_card_json, double temperature) {
+  const auto script = to_torchscript(model, temperature);
   const torch::jit::ExtraFilesMap extra_files{{kModelCardName, model_card_json}};
   // Serialised in memory, then written by us: see write_file_atomically.
   std::ostringstream bytes;

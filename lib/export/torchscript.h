@@ -19,12 +19,14 @@ namespace mnist {
 
 inline constexpr const char* kModelCardName = "model_card.json";
 
-// The TorchScript module for a model built by build_mlp (weights copied to the CPU).
-torch::jit::Module to_torchscript(const torch::nn::Sequential& model);
+// The TorchScript module for a model built by build_mlp (weights copied to the CPU). A
+// temperature T other than 1 is folded into the last layer (weight and bias divided by T), so
+// the module returns softmax(logits / T): calibrated probabilities, the same top class.
+torch::jit::Module to_torchscript(const torch::nn::Sequential& model, double temperature = 1.0);
 
-// Writes to_torchscript(model) with the model card, atomically.
+// Writes to_torchscript(model, temperature) with the model card, atomically.
 void export_torchscript(const torch::nn::Sequential& model, const std::filesystem::path& path,
-                        const std::string& model_card_json);
+                        const std::string& model_card_json, double temperature = 1.0);
 
 // torch::jit::load with one-line RuntimeErrors naming the file instead of LibTorch's traces.
 // The usual wrong files (missing, a directory, empty, the Keras .h5, anything not a zip archive)

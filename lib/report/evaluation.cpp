@@ -45,4 +45,25 @@ EvalResult evaluate_model(torch::nn::Sequential& model, const MnistTensors& data
   return result;
 }
 
+LabelledLogits labelled_logits(torch::nn::Sequential& model, const MnistTensors& data,
+                               const c10::Device& device, int64_t batch_size) {
+  const bool was_training = model->is_training();
+  model->eval();
+  LabelledLogits set;
+  set.classes = kNumClasses;
+  {
+    torch::InferenceMode inference;
+    for (int64_t start = 0; start < data.size(); start += batch_size) {
+      const int64_t end = std::min(start + batch_size, data.size());
+      const auto images = pixels_in_unit_range(data.images.slice(0, start, end).to(device));
+      const auto logits = model->forward(images).to(torch::kCPU, torch::kFloat64).contiguous();
+      set.logits.insert(set.logits.end(), logits.data_ptr<double>(), logits.data_ptr<double>() + logits.numel());
+    }
+    const auto labels = data.labels.to(torch::kCPU, torch::kInt64).contiguous();
+    set.labels.assign(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + labels.numel());
+  }
+  model->train(was_training);
+  return set;
+}
+
 }  // namespace mnist

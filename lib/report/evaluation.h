@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "data/mnist_dataset.h"
+#include "report/calibration.h"
 
 namespace mnist {
 
@@ -29,5 +30,10 @@ EvalResult evaluate(const LogProbabilityFn& log_probabilities, const MnistTensor
 // training mode is restored afterwards.
 EvalResult evaluate_model(torch::nn::Sequential& model, const MnistTensors& data,
                           const c10::Device& device);
+
+// The logits of the trained Sequential on every image of `data`, with the labels, in double
+// (evaluation mode without gradients; the module's training mode is restored afterwards).
+LabelledLogits labelled_logits(torch::nn::Sequential& model, const MnistTensors& data,
+                               const c10::Device& device, int64_t batch_size = 1000);
 
 }  // namespace mnist

@@ -158,7 +158,8 @@ struct DigitService::Impl {
               ? prepare_multipart(request, options.limits)
               : prepare_request_body(request.get_header_value("Content-Type"), request.body, options.limits);
       const double prepare_seconds = seconds_since(start);
-      const TimedAnswer answer = classifier.classify(prepared.pixels);
+      TimedAnswer answer = classifier.classify(prepared.pixels);
+      mark_uncertain(answer.answer, options.uncertain_below);
       response.set_content(answer_json(prepared, answer, prepare_seconds, seconds_since(start)), kJson);
     } catch (const HttpError& e) {
       answer_error(response, e.status, e.what());

@@ -26,6 +26,7 @@ struct ServiceOptions {
   std::chrono::seconds read_timeout{5};  // a client that sends nothing for this long is dropped
   std::chrono::seconds write_timeout{5};
   int keep_alive_requests = 100;  // requests on one connection before it is closed
+  double uncertain_below = kDefaultUncertainBelow;  // answers below are marked uncertain (0: never)
 };
 
 class DigitService {

@@ -144,6 +144,9 @@ std::string answer_json(const PreparedRequest& request, const TimedAnswer& timed
   const json body = {
       {"digit", answer.digit},
       {"probability", answer.probability},
+      {"uncertain", answer.uncertain},
+      {"runner_up", answer.runner_up()},
+      {"answer", answer_text(answer)},
       {"probabilities", answer.probabilities},
       {"top", top_json(answer)},
       {"inverted", request.inverted},

@@ -51,7 +51,9 @@ PreparedRequest prepare_pixels_body(const std::string& json_text);
 PreparedRequest prepare_request_body(const std::string& content_type, const std::string& body,
                                      const RequestLimits& limits);
 
-// The 200 answer: digit, probability, all probabilities, top 3, how the input was prepared, the
+// The 200 answer: digit, probability, whether it is uncertain (answer.uncertain), the runner-up
+// and the answer as people read it ("7" or "4 or 9?"), all probabilities, top 3, how the input
+// was prepared, the
 // 28x28 input as base64 PNG, and where the time went.
 std::string answer_json(const PreparedRequest& request, const TimedAnswer& answer,
                         double prepare_seconds, double total_seconds);

@@ -1,7 +1,8 @@
 """Recomputes what mnist-evaluate reported, independently of the project's code: reads the MNIST
 test IDX files with numpy, runs the model with Python's torch.jit.load, and compares the
-confusion matrix, accuracy, its standard error, the loss and per-class precision, recall and F1
-with metrics.json.
+confusion matrix, accuracy, its standard error, the loss, per-class precision, recall and F1, and
+the calibration figures (mean confidence, ECE over 15 equal-width bins, the reliability bins and
+the coverage table) with metrics.json.
 Usage: check_evaluation.py MODEL.pt DATA_DIR LIMIT METRICS.json"""
 import gzip
 import json
@@ -64,6 +65,27 @@ def main(model_path, data_dir, limit, metrics_path):
         top = metrics["most_confused"][0]
         assert top["count"] == off_diagonal.max(), (top, off_diagonal.max())
         assert off_diagonal[top["truth"], top["predicted"]] == top["count"]
+    confidence = probabilities.max(axis=1)
+    correct = predicted == labels
+    bins = np.clip(np.ceil(confidence * 15).astype(np.int64) - 1, 0, 14)
+    ece = 0.0
+    calibration = metrics["calibration"]
+    assert calibration["bin_count"] == 15 and len(calibration["reliability"]) == 15
+    for b in range(15):
+        in_bin = bins == b
+        row = calibration["reliability"][b]
+        assert row["count"] == in_bin.sum(), (b, row, in_bin.sum())
+        if in_bin.any():
+            gap = abs(correct[in_bin].mean() - confidence[in_bin].mean())
+            ece += in_bin.sum() / n * gap
+            assert abs(row["accuracy"] - correct[in_bin].mean()) < 1e-12, (b, row)
+    assert abs(metrics["mean_confidence"] - confidence.mean()) < 1e-9, (metrics["mean_confidence"], confidence.mean())
+    assert abs(metrics["expected_calibration_error"] - ece) < 1e-9, (metrics["expected_calibration_error"], ece)
+    for point in calibration["coverage"]:
+        answered = confidence >= point["threshold"]
+        assert point["answered"] == answered.sum(), point
+        if answered.any():
+            assert abs(point["accuracy"] - correct[answered].mean()) < 1e-12, point
     print(f"OK: {n} images, accuracy {accuracy:.4f}, loss {loss:.5f}")
 
 
