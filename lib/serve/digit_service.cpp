@@ -95,7 +95,9 @@ struct DigitService::Impl {
       }
       answer_error(response, 500, message);
     });
-    server.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
+    // Counted just before the answer is written (httplib's logger runs after it is sent), so a
+    // client that asks /metrics next always finds its previous request there.
+    server.set_post_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
       const bool timed = request_start != std::chrono::steady_clock::time_point{};
       metrics.record_request(route_of(request), response.status, timed ? seconds_since(request_start) : 0.0);
       request_start = {};
