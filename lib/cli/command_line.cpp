@@ -67,6 +67,10 @@ KerasInputRange parse_keras_input_range(const std::string& text) {
   throw UsageError("--keras-input-range " + text + ": must be 255 (pixels 0-255) or 1 (pixels 0-1)");
 }
 
+void print_options(std::ostream& out, const std::vector<std::pair<std::string, std::string>>& options) {
+  for (const auto& [key, value] : options) out << key << "=" << value << "\n";
+}
+
 int run_cli(const std::string& program, std::ostream& err, const std::function<int()>& body) {
   try {
     return body();

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "export/keras_h5.h"
@@ -58,5 +59,8 @@ inline constexpr const char* kKerasInputRangeHelp =
 // Runs body and turns what it throws into "<program>: <one line>" on err with exit code 2
 // (UsageError, followed by "Try '<program> --help'.") or 1 (anything else).
 int run_cli(const std::string& program, std::ostream& err, const std::function<int()>& body);
+
+// The resolved options as `key=value` lines, what every command prints at start.
+void print_options(std::ostream& out, const std::vector<std::pair<std::string, std::string>>& options);
 
 }  // namespace mnist

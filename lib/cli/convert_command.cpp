@@ -32,7 +32,7 @@ int run_convert_cli(const std::vector<std::string>& args, const Console& console
   return run_cli("mnist-convert", console.err, [&]() {
     const auto options = parse_convert_args(args, console.out);
     if (!options) return 0;
-    for (const auto& [key, value] : describe(*options)) console.out << key << "=" << value << "\n";
+    print_options(console.out, describe(*options));
     const ConvertSummary summary = run_conversion(*options);
     console.out << "converted " << options->input.string() << " (" << summary.input_format << ", "
                 << summary.architecture << ") to " << summary.output_format << "\n"

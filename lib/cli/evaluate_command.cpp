@@ -363,7 +363,7 @@ int run_evaluate_cli(const std::vector<std::string>& args, const Console& consol
   return run_cli("mnist-evaluate", console.err, [&]() {
     const auto options = parse_evaluate_args(args, console.out);
     if (!options) return 0;
-    for (const auto& [key, value] : describe(*options)) console.out << key << "=" << value << "\n";
+    print_options(console.out, describe(*options));
     const auto device = resolve_device(options->device);
     console.out << "using device=" << device.str() << std::endl;
 

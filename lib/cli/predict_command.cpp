@@ -157,7 +157,7 @@ int run_predict_cli(const std::vector<std::string>& args, const Console& console
     if (!options) return 0;
     // JSON output stays one parseable document: the banner is part of it instead.
     if (!options->json) {
-      for (const auto& [key, value] : describe(*options)) console.out << key << "=" << value << "\n";
+      print_options(console.out, describe(*options));
     }
     const auto device = resolve_device(options->device);
     const auto report = run_prediction(*options, device);

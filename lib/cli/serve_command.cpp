@@ -51,7 +51,7 @@ int run_serve_cli(const std::vector<std::string>& args, const Console& console, 
   return run_cli("mnist-serve", console.err, [&]() {
     const auto options = parse_serve_args(args, console.out);
     if (!options) return 0;
-    for (const auto& [key, value] : describe(*options)) console.out << key << "=" << value << "\n";
+    print_options(console.out, describe(*options));
     const auto device = resolve_device(options->device);
     set_thread_count(static_cast<int>(options->threads));
     console.out << "using device=" << device.str() << std::endl;

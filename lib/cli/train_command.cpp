@@ -340,7 +340,7 @@ int run_train_cli(const std::vector<std::string>& args, const Console& console, 
   return run_cli("mnist-train", console.err, [&]() {
     const auto options = parse_train_args(args, console.out);
     if (!options) return 0;
-    for (const auto& [key, value] : describe(*options)) console.out << key << "=" << value << "\n";
+    print_options(console.out, describe(*options));
 
     const auto device = resolve_device(options->device);
     set_thread_count(static_cast<int>(options->threads));
