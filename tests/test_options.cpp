@@ -10,6 +10,7 @@
 #include "cli/predict_options.h"
 #include "cli/train_options.h"
 #include "core/errors.h"
+#include "core/option_values.h"
 #include "test_support.h"
 
 

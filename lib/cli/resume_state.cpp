@@ -3,7 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/errors.h"
+#include "core/option_values.h"
+#include "train/checkpoint_history.h"
 #include "train/trainer.h"
 
 namespace mnist {
@@ -36,76 +37,17 @@ json resume_identity(const TrainOptions& options) {
           {"epochs", options.lr_schedule == LrSchedule::kCosine ? json(options.epochs) : json()}};
 }
 
-json to_json(const EpochReport& r) {
-  return {{"epoch", r.epoch},
-          {"train_loss", r.train_loss},
-          {"train_accuracy", r.train_accuracy},
-          {"has_validation", r.has_validation},
-          {"val_loss", r.val_loss},
-          {"val_accuracy", r.val_accuracy},
-          {"test_loss", r.test_loss},
-          {"test_accuracy", r.test_accuracy},
-          {"seconds", r.seconds},
-          {"samples_per_second", r.samples_per_second}};
-}
-
-EpochReport from_json(const json& j) {
-  EpochReport r;
-  r.epoch = j.at("epoch");
-  r.train_loss = j.at("train_loss");
-  r.train_accuracy = j.at("train_accuracy");
-  r.has_validation = j.at("has_validation");
-  r.val_loss = j.at("val_loss");
-  r.val_accuracy = j.at("val_accuracy");
-  r.test_loss = j.at("test_loss");
-  r.test_accuracy = j.at("test_accuracy");
-  r.seconds = j.at("seconds");
-  r.samples_per_second = j.at("samples_per_second");
-  return r;
-}
-
-// "key=value" for every key whose stored value differs from the asked one, both sides.
-void require_same_identity(const json& stored, const json& asked, const std::filesystem::path& checkpoint) {
-  std::string was;
-  std::string now;
-  for (const auto& [key, value] : asked.items()) {
-    const json stored_value = stored.value(key, json());
-    if (stored_value != value) {
-      was += (was.empty() ? "" : ", ") + key + "=" + stored_value.dump();
-      now += (now.empty() ? "" : ", ") + key + "=" + value.dump();
-    }
-  }
-  if (!was.empty()) {
-    throw UsageError("--resume: " + checkpoint.string() + " was trained with " + was +
-                     "; this run asks for " + now +
-                     ". Use the same options, or train without --resume");
-  }
-}
-
 }  // namespace
 
 std::string checkpoint_metadata(const TrainOptions& options, const std::vector<EpochReport>& history) {
-  json rows = json::array();
-  for (const auto& row : history) rows.push_back(to_json(row));
-  return json{{"identity", resume_identity(options)}, {"history", rows}}.dump();
+  return checkpoint_metadata_text(resume_identity(options).dump(), history);
 }
 
 std::vector<EpochReport> resume_history(const TrainOptions& options,
                                         const std::filesystem::path& checkpoint) {
   const auto header = Trainer::read_checkpoint_header(checkpoint);
-  json metadata;
-  try {
-    metadata = json::parse(header.metadata);
-  } catch (const json::exception&) {
-    throw RuntimeError(checkpoint.string() + ": checkpoint metadata is not valid JSON");
-  }
-  require_same_identity(metadata.at("identity"), resume_identity(options), checkpoint);
-  std::vector<EpochReport> history;
-  for (const auto& row : metadata.at("history")) history.push_back(from_json(row));
-  if (static_cast<int64_t>(history.size()) != header.epochs_done) {
-    throw RuntimeError(checkpoint.string() + ": checkpoint history is inconsistent");
-  }
-  return history;
+  return checkpoint_history(header.metadata, resume_identity(options).dump(), header.epochs_done,
+                            checkpoint.string());
 }
 
 }  // namespace mnist

@@ -14,6 +14,7 @@
 #include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/errors.h"
+#include "core/option_values.h"
 #include "core/shell_quote.h"
 #include "core/text.h"
 #include "data/augmented_epochs.h"

@@ -159,34 +159,6 @@ std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& o)
           {"test_limit", std::to_string(o.test_limit)}};
 }
 
-std::vector<int64_t> parse_hidden_sizes(const std::string& text) {
-  const auto bad = [&](const std::string& why) {
-    return UsageError("--hidden " + text + ": " + why +
-                      " (expected comma-separated layer sizes, e.g. 300,100)");
-  };
-  std::vector<int64_t> sizes;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos) {
-      throw bad("'" + item + "' is not a positive integer");
-    }
-    if (item.size() > 6 || std::stoll(item) == 0 || std::stoll(item) > 100000) {
-      throw bad("'" + item + "' is outside 1..100000");
-    }
-    sizes.push_back(std::stoll(item));
-  }
-  if (text.empty() || text.back() == ',') throw bad("empty layer size");
-  if (sizes.size() > 16) throw bad("more than 16 hidden layers");
-  return sizes;
-}
-
-std::string format_hidden_sizes(const std::vector<int64_t>& sizes) {
-  std::string text;
-  for (const int64_t units : sizes) text += (text.empty() ? "" : ",") + std::to_string(units);
-  return text;
-}
-
 double calibration_holdout(const TrainOptions& options) {
   return options.calibrate && options.val_split == 0 ? kCalibrationHoldout : 0.0;
 }

@@ -76,11 +76,6 @@ void validate(const TrainOptions& options);
 // The resolved options as (key, value) pairs, in a stable order, for the start-up banner.
 std::vector<std::pair<std::string, std::string>> describe(const TrainOptions& options);
 
-// "300,100" -> {300, 100}. Throws UsageError naming --hidden for anything else.
-std::vector<int64_t> parse_hidden_sizes(const std::string& text);
-// {300, 100} -> "300,100", as --hidden takes it.
-std::string format_hidden_sizes(const std::vector<int64_t>& sizes);
-
 // "constant" or "cosine"; throws UsageError naming --lr-schedule otherwise.
 LrSchedule parse_lr_schedule(const std::string& text);
 

@@ -50,4 +50,32 @@ void check_probability_option(const std::string& option, double value) {
   require_option(value >= 0 && value <= 1, option, option_value_text(value), "must be a probability from 0 to 1");
 }
 
+std::vector<int64_t> parse_hidden_sizes(const std::string& text) {
+  const auto bad = [&](const std::string& why) {
+    return UsageError("--hidden " + text + ": " + why +
+                      " (expected comma-separated layer sizes, e.g. 300,100)");
+  };
+  std::vector<int64_t> sizes;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos) {
+      throw bad("'" + item + "' is not a positive integer");
+    }
+    if (item.size() > 6 || std::stoll(item) == 0 || std::stoll(item) > 100000) {
+      throw bad("'" + item + "' is outside 1..100000");
+    }
+    sizes.push_back(std::stoll(item));
+  }
+  if (text.empty() || text.back() == ',') throw bad("empty layer size");
+  if (sizes.size() > 16) throw bad("more than 16 hidden layers");
+  return sizes;
+}
+
+std::string format_hidden_sizes(const std::vector<int64_t>& sizes) {
+  std::string text;
+  for (const int64_t units : sizes) text += (text.empty() ? "" : ",") + std::to_string(units);
+  return text;
+}
+
 }  // namespace mnist

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mnist {
 
@@ -24,5 +25,10 @@ std::string option_value_text(double value);
 // A value already parsed that must be a probability: throws UsageError
 // "--uncertain-below 1.5: must be a probability from 0 to 1" otherwise.
 void check_probability_option(const std::string& option, double value);
+
+// "300,100" -> {300, 100}. Throws UsageError naming --hidden for anything else.
+std::vector<int64_t> parse_hidden_sizes(const std::string& text);
+// {300, 100} -> "300,100", as --hidden takes it.
+std::string format_hidden_sizes(const std::vector<int64_t>& sizes);
 
 }  // namespace mnist

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mnist {
@@ -68,5 +69,9 @@ struct KerasModel {
 // unsupported layer, a functional model, a missing or extra weight, kernels that do not chain, an
 // input that is not 28x28 or 784, an HDF5 file that is not Keras, a truncated file.
 KerasModel load_keras_model(const std::filesystem::path& path);
+
+// The same from a whole .h5 file held in memory (an upload, a fuzz input); `name` stands for the
+// file in messages.
+KerasModel load_keras_model_image(std::string_view bytes, const std::string& name);
 
 }  // namespace mnist

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 
 #include "core/errors.h"
 #include "core/mnist_shape.h"
@@ -612,13 +613,7 @@ std::vector<ConfigLayer> assumed_config(const Hdf5Errors& h5, hid_t group, const
   return layers;
 }
 
-Hid open_keras_file(const fs::path& path) {
-  const std::string file_name = path.string();
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw RuntimeError(file_name + ": no such file");
-  if (fs::is_directory(path, ec)) throw RuntimeError(file_name + ": a directory, not a Keras .h5 file");
-  if (!has_hdf5_signature(path)) throw RuntimeError(file_name + ": not an HDF5 file (expected a Keras .h5 file)");
-  const hid_t file = H5Fopen(file_name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+Hid opened_or_thrown(hid_t file, const std::string& file_name) {
   if (file < 0) {
     const std::string reason = innermost_hdf5_error();
     throw RuntimeError(file_name + ": an HDF5 file that cannot be opened: truncated or damaged" +
@@ -627,19 +622,32 @@ Hid open_keras_file(const fs::path& path) {
   return Hid(file, H5Fclose);
 }
 
-}  // namespace
-
-bool has_hdf5_signature(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::array<char, kHdf5Signature.size()> head{};
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  return in.gcount() == static_cast<std::streamsize>(head.size()) && head == kHdf5Signature;
+Hid open_keras_file(const fs::path& path) {
+  const std::string file_name = path.string();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw RuntimeError(file_name + ": no such file");
+  if (fs::is_directory(path, ec)) throw RuntimeError(file_name + ": a directory, not a Keras .h5 file");
+  if (!has_hdf5_signature(path)) throw RuntimeError(file_name + ": not an HDF5 file (expected a Keras .h5 file)");
+  return opened_or_thrown(H5Fopen(file_name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), file_name);
 }
 
-KerasModel load_keras_model(const fs::path& path) {
-  silence_hdf5_error_printing();
-  Hid file = open_keras_file(path);
-  const Hdf5Errors h5(path.string() + ": ");
+// The whole file in memory, opened with HDF5's in-memory ("core") driver, no backing file.
+Hid open_keras_image(std::string_view bytes, const std::string& name) {
+  if (bytes.size() < kHdf5Signature.size() ||
+      !std::equal(kHdf5Signature.begin(), kHdf5Signature.end(), bytes.begin())) {
+    throw RuntimeError(name + ": not an HDF5 file (expected a Keras .h5 file)");
+  }
+  const Hdf5Errors h5(name + ": ");
+  const Hid access = h5.own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot create file access properties");
+  h5.check(H5Pset_fapl_core(access.get(), 64 * 1024, /*backing_store=*/false), "cannot use the memory driver");
+  h5.check(H5Pset_file_image(access.get(), const_cast<char*>(bytes.data()), bytes.size()),
+           "cannot hand the file image to HDF5");
+  return opened_or_thrown(H5Fopen(name.c_str(), H5F_ACC_RDONLY, access.get()), name);
+}
+
+// The model in an open file, named `name` in messages.
+KerasModel read_keras_model(const Hid& file, const std::string& name) {
+  const Hdf5Errors h5(name + ": ");
   KerasModel model;
   const bool has_config = has_attribute(h5, file.get(), "/@model_config", "model_config");
   const bool has_weights_group =
@@ -676,6 +684,25 @@ KerasModel load_keras_model(const fs::path& path) {
   }
   check_output_layer(h5, model.layers, last_label);
   return model;
+}
+
+}  // namespace
+
+bool has_hdf5_signature(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::array<char, kHdf5Signature.size()> head{};
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  return in.gcount() == static_cast<std::streamsize>(head.size()) && head == kHdf5Signature;
+}
+
+KerasModel load_keras_model(const fs::path& path) {
+  silence_hdf5_error_printing();
+  return read_keras_model(open_keras_file(path), path.string());
+}
+
+KerasModel load_keras_model_image(std::string_view bytes, const std::string& name) {
+  silence_hdf5_error_printing();
+  return read_keras_model(open_keras_image(bytes, name), name);
 }
 
 }  // namespace mnist

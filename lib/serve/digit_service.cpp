@@ -38,13 +38,13 @@ std::string route_of(const httplib::Request& request) {
   return "other";
 }
 
-// The image bytes of a multipart body: the field "image", or else the first file field.
-PreparedRequest prepare_multipart(const httplib::Request& request, const RequestLimits& limits) {
-  if (request.has_file("image")) return prepare_image_body(request.get_file_value("image").content, limits);
+// The fields of a multipart body, in the order httplib keeps them (by name).
+std::vector<MultipartField> multipart_fields(const httplib::Request& request) {
+  std::vector<MultipartField> fields;
   for (const auto& [name, field] : request.files) {
-    if (!field.filename.empty() || !field.content_type.empty()) return prepare_image_body(field.content, limits);
+    fields.push_back({name, field.filename, field.content_type, field.content});
   }
-  throw HttpError(400, "multipart/form-data without a file field (send the image as the field \"image\")");
+  return fields;
 }
 
 }  // namespace
@@ -157,7 +157,7 @@ struct DigitService::Impl {
     try {
       const PreparedRequest prepared =
           request.is_multipart_form_data()
-              ? prepare_multipart(request, options.limits)
+              ? prepare_multipart_fields(multipart_fields(request), options.limits)
               : prepare_request_body(request.get_header_value("Content-Type"), request.body, options.limits);
       const double prepare_seconds = seconds_since(start);
       TimedAnswer answer = classifier.classify(prepared.pixels);

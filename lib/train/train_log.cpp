@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "core/atomic_file.h"
@@ -54,13 +55,21 @@ void write_train_log(const fs::path& path, const std::vector<EpochReport>& histo
 }
 
 std::vector<TrainLogRow> read_train_log(const fs::path& csv) {
-  std::ifstream in(csv);
+  std::ifstream in(csv, std::ios::binary);
   if (!in) throw RuntimeError(csv.string() + ": cannot read the training log (train with mnist-train)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw RuntimeError(csv.string() + ": read failed");
+  return parse_train_log(text.str(), csv.string());
+}
+
+std::vector<TrainLogRow> parse_train_log(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
   std::string line;
   std::getline(in, line);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line != kTrainLogHeader) {
-    throw RuntimeError(csv.string() + ": not a training log written by mnist-train (header must be '" +
+    throw RuntimeError(name + ": not a training log written by mnist-train (header must be '" +
                        std::string(kTrainLogHeader) + "')");
   }
   std::vector<TrainLogRow> rows;
@@ -69,7 +78,7 @@ std::vector<TrainLogRow> read_train_log(const fs::path& csv) {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    const std::string where = csv.string() + ":" + std::to_string(line_number);
+    const std::string where = name + ":" + std::to_string(line_number);
     const auto fields = split_text(line, ',');
     if (fields.size() != kTrainLogColumns) {
       throw RuntimeError(where + ": expected " + std::to_string(kTrainLogColumns) + " comma-separated fields, found " +
@@ -90,8 +99,7 @@ std::vector<TrainLogRow> read_train_log(const fs::path& csv) {
     row.seconds = parse_number(fields[7], where, "seconds");
     rows.push_back(row);
   }
-  if (in.bad()) throw RuntimeError(csv.string() + ": read failed");
-  if (rows.empty()) throw RuntimeError(csv.string() + ": the training log has no epochs yet");
+  if (rows.empty()) throw RuntimeError(name + ": the training log has no epochs yet");
   return rows;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "train/training_observer.h"
@@ -34,5 +35,8 @@ struct TrainLogRow {
 // Parses train_log.csv. Throws RuntimeError naming the file (and line) when it is missing, has
 // another header, a malformed number or no rows.
 std::vector<TrainLogRow> read_train_log(const std::filesystem::path& csv);
+
+// The same from the log's text; `name` stands for the file in messages.
+std::vector<TrainLogRow> parse_train_log(const std::string& text, const std::string& name);
 
 }  // namespace mnist
