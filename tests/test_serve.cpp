@@ -210,6 +210,9 @@ TEST(Serve, EveryRefusalIsJsonWithItsStatus) {
   expect_error(client.Post("/v1/predict", std::string(70 * 1024, 'x'), "image/png"), 413, "above the limit of 65536 bytes");
   expect_error(client.Post("/v1/predict", png_claiming(2000, 2000), "image/png"), 413,
                "2000x2000 pixels is above the limit of 1000000 pixels");
+  // width x height beyond int64 (found by tests/fuzz): still 413, not a wrapped product let through
+  expect_error(client.Post("/v1/predict", png_claiming(4'000'000'000u, 4'000'000'000u), "image/png"), 413,
+               "4000000000x4000000000 pixels is above the limit");
   expect_error(client.Post("/v1/predict", png, "text/plain"), 415, "Content-Type 'text/plain' is not accepted");
   httplib::MultipartFormDataItems no_file = {{"note", "hello", "", ""}};
   expect_error(client.Post("/v1/predict", no_file), 400, "without a file field");

@@ -287,10 +287,13 @@ bool jpeg_is_complete(const std::vector<uint8_t>& encoded) {
   return false;
 }
 
+bool has_more_pixels_than(const ImageHeader& header, int64_t limit) {
+  return header.height > 0 && header.width > limit / header.height;
+}
+
 ImageHeader check_image_header(const std::vector<uint8_t>& encoded) {
   const ImageHeader header = read_image_header(encoded);
-  // width * height > limit, without the multiplication that could overflow.
-  if (header.width > kMaxImagePixels / header.height) {
+  if (has_more_pixels_than(header, kMaxImagePixels)) {
     throw RuntimeError(header.format + " image of " + std::to_string(header.width) + "x" +
                        std::to_string(header.height) + " pixels is above the limit of " +
                        std::to_string(kMaxImagePixels) +

@@ -29,6 +29,10 @@ struct ImageHeader {
 // supported format, a truncated or malformed header, or a header claiming zero pixels.
 ImageHeader read_image_header(const std::vector<uint8_t>& encoded);
 
+// width x height > limit, compared without the multiplication, which overflows for the
+// dimensions a header may claim (PNG allows 2^31 x 2^31).
+bool has_more_pixels_than(const ImageHeader& header, int64_t limit);
+
 // read_image_header, then refuses images above kMaxImagePixels with a RuntimeError saying how
 // large the image is and what the limit is.
 ImageHeader check_image_header(const std::vector<uint8_t>& encoded);

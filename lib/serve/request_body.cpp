@@ -74,7 +74,7 @@ PreparedRequest prepare_image_body(const std::string& bytes, const RequestLimits
   } catch (const RuntimeError& e) {
     throw HttpError(400, e.what());
   }
-  if (header.width * header.height > limits.max_pixels) {
+  if (has_more_pixels_than(header, limits.max_pixels)) {
     throw HttpError(413, header.format + " image of " + std::to_string(header.width) + "x" +
                              std::to_string(header.height) + " pixels is above the limit of " +
                              std::to_string(limits.max_pixels) + " pixels");
