@@ -2,7 +2,8 @@
 # The README's test command: install, fetch MNIST (some tests use small subsets of it),
 # build, run the whole suite with ctest; then build the suite again with AddressSanitizer and
 # UBSan (-DMNIST_SANITIZE=ON, in build-asan) and run it there too; last, the concurrent image
-# preparation under ThreadSanitizer (build-tsan).
+# preparation under ThreadSanitizer (build-tsan); then every fuzz target for a minute
+# (scripts/fuzz.sh, clang's libFuzzer with ASan and UBSan, build-fuzz; MNIST_FUZZ_SECONDS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
@@ -21,3 +22,7 @@ cmake --build build-asan -j"$(nproc)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMNIST_SANITIZE=thread >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target test_concurrent_decoding
 TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" build-tsan/tests/test_concurrent_decoding
+
+# Coverage-guided fuzzing of every parser of outside input, from the committed seeds and past
+# crashers; any crash, leak, timeout or sanitizer report fails.
+scripts/fuzz.sh --seconds "${MNIST_FUZZ_SECONDS:-60}"

@@ -1,0 +1,27 @@
+// A Keras .h5 model as mnist-train --init-from, mnist-convert and the tools' --model read it,
+// from a memory image of the file (HDF5's in-memory driver), so no file is written per input.
+#include <cstddef>
+#include <cstdint>
+
+#include "core/errors.h"
+#include "core/mnist_shape.h"
+#include "export/keras_h5.h"
+#include "fuzz_input.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  try {
+    const mnist::KerasModel model = mnist::load_keras_model_image(mnist::fuzz::as_text(data, size), "fuzz.h5");
+    mnist::fuzz::require(!model.layers.empty(), "a model has layers");
+    int64_t inputs = mnist::kImagePixels;
+    for (const mnist::DenseLayerWeights& layer : model.layers) {
+      mnist::fuzz::require(layer.inputs == inputs, "layers chain from 784 inputs");
+      mnist::fuzz::require(layer.kernel.size() == static_cast<size_t>(layer.inputs * layer.units) &&
+                               layer.bias.size() == static_cast<size_t>(layer.units),
+                           "weights have the shapes the layer says");
+      inputs = layer.units;
+    }
+    mnist::fuzz::require(inputs == mnist::kNumClasses, "the last layer gives 10 classes");
+  } catch (const mnist::RuntimeError&) {
+  }
+  return 0;
+}
