@@ -2,6 +2,7 @@
 #include "train/checkpoint_history.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/errors.h"
 
@@ -23,19 +24,26 @@ json to_json(const EpochReport& r) {
           {"samples_per_second", r.samples_per_second}};
 }
 
-EpochReport from_json(const json& j) {
-  EpochReport r;
-  r.epoch = j.at("epoch");
-  r.train_loss = j.at("train_loss");
-  r.train_accuracy = j.at("train_accuracy");
-  r.has_validation = j.at("has_validation");
-  r.val_loss = j.at("val_loss");
-  r.val_accuracy = j.at("val_accuracy");
-  r.test_loss = j.at("test_loss");
-  r.test_accuracy = j.at("test_accuracy");
-  r.seconds = j.at("seconds");
-  r.samples_per_second = j.at("samples_per_second");
-  return r;
+// A history row, or nothing when it is not one: a key missing, a value of another type, an epoch
+// that is not a whole number (nlohmann would convert 2e35 to int64 with undefined behaviour).
+std::optional<EpochReport> from_json(const json& j) {
+  if (!j.is_object() || !j.contains("epoch") || !j["epoch"].is_number_integer()) return std::nullopt;
+  try {
+    EpochReport r;
+    r.epoch = j.at("epoch");
+    r.train_loss = j.at("train_loss");
+    r.train_accuracy = j.at("train_accuracy");
+    r.has_validation = j.at("has_validation");
+    r.val_loss = j.at("val_loss");
+    r.val_accuracy = j.at("val_accuracy");
+    r.test_loss = j.at("test_loss");
+    r.test_accuracy = j.at("test_accuracy");
+    r.seconds = j.at("seconds");
+    r.samples_per_second = j.at("samples_per_second");
+    return r;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
 }
 
 // "key=value" for every key whose stored value differs from the asked one, both sides.
@@ -76,10 +84,10 @@ std::vector<EpochReport> checkpoint_history(const std::string& metadata, const s
   if (!document.contains("history") || !document["history"].is_array()) throw unreadable("has no history array");
   require_same_identity(document["identity"], json::parse(asked_identity_json), checkpoint_name);
   std::vector<EpochReport> history;
-  try {
-    for (const auto& row : document["history"]) history.push_back(from_json(row));
-  } catch (const json::exception&) {
-    throw unreadable("has a malformed history row");
+  for (const auto& row : document["history"]) {
+    const std::optional<EpochReport> report = from_json(row);
+    if (!report) throw unreadable("has a malformed history row");
+    history.push_back(*report);
   }
   if (static_cast<int64_t>(history.size()) != epochs_done) {
     throw RuntimeError(checkpoint_name + ": checkpoint history is inconsistent");
