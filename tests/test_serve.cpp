@@ -1,6 +1,7 @@
 // mnist-serve's service in this process, through a real HTTP client on an ephemeral port: every
 // endpoint, every refusal with its status and message, concurrent requests answered as
-// sequential ones are and batched together, a full queue, and a stop with requests in flight.
+// sequential ones are and batched together, a full queue, and a stop with requests in flight
+// (also those still waiting for an HTTP thread).
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <torch/torch.h>
@@ -296,6 +297,27 @@ TEST(Serve, StoppingFinishesTheRequestsInFlight) {
   EXPECT_LT(std::chrono::steady_clock::now() - stop_start, std::chrono::seconds(5));
   // Nothing is accepted any more.
   EXPECT_FALSE(running->client().Get("/healthz"));
+}
+
+TEST(Serve, StoppingAnswersTheConnectionsStillWaitingForAThread) {
+  // One HTTP thread: while it serves the first request, the others are accepted and wait in its
+  // queue. httplib's own stop() closed those unanswered; every one of them must get its 200.
+  mnist::ServiceOptions options;
+  options.http_threads = 1;
+  options.batching.window = std::chrono::milliseconds(150);
+  auto running = std::make_unique<RunningService>(options);
+  const auto pngs = mnist_pngs(6);
+  std::vector<std::future<int>> statuses;
+  for (const auto& png : pngs) {
+    statuses.push_back(std::async(std::launch::async, [&running, &png] {
+      const auto result = running->client().Post("/v1/predict", png, "image/png");
+      return result ? result->status : -1;
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all six connected, one served
+  running->stop();
+  for (size_t i = 0; i < statuses.size(); ++i) EXPECT_EQ(statuses[i].get(), 200) << "request " << i;
+  EXPECT_EQ(running->service().metrics().batched_requests(), 6);
 }
 
 TEST(Serve, AnswersBelowTheThresholdAreMarkedUncertainWithTheRunnerUp) {

@@ -1,7 +1,7 @@
 // mnist-serve as a process: it prints the address it listens on, answers there, and SIGTERM
-// stops it cleanly (exit 0, a last line saying what it did); bad options and models are one
-// line with exit 2 or 1 before anything listens. Faults while it runs: its model file deleted
-// or replaced, file descriptors run out.
+// stops it cleanly (exit 0, a last line saying what it did), under load too without losing an
+// accepted request; bad options and models are one line with exit 2 or 1 before anything
+// listens. Faults while it runs: its model file deleted or replaced, file descriptors run out.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -220,4 +220,27 @@ TEST(ServeCli, RunningOutOfFileDescriptorsDelaysConnectionsButNeverStopsIt) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.err, "");
   EXPECT_NE(result.out.find("stopped: 15 digits classified"), std::string::npos) << result.out;
+}
+
+TEST(ServeCli, SigtermUnderLoadAnswersEveryAcceptedRequestFirst) {
+  // One HTTP thread and a 150 ms batch window: six requests connect, one is served, five wait
+  // for the thread when SIGTERM comes. All six get their 200, then it exits 0 as documented.
+  mnist::test::TempDir dir;
+  ChildProcess server({kServeBinary, "--port", "0", "--http-threads", "1", "--batch-window", "150", "--model",
+                       small_model(dir.path()).string()});
+  const int port = port_of(server);
+  ASSERT_GT(port, 0) << server.output();
+  std::vector<std::future<std::pair<int, std::string>>> answers;
+  for (int i = 0; i < 6; ++i) answers.push_back(std::async(std::launch::async, [port] { return predict(port); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  server.send_signal(SIGTERM);
+  for (auto& answer : answers) {
+    const auto [status, body] = answer.get();
+    EXPECT_EQ(status, 200) << body;
+  }
+  const ChildResult result = server.finish();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err, "");
+  EXPECT_NE(result.out.find("stopped: 6 digits classified"), std::string::npos) << result.out;
+  EXPECT_FALSE(httplib::Client("127.0.0.1", port).Get("/healthz"));
 }
