@@ -202,6 +202,7 @@ struct DigitService::Impl {
   httplib::Server server;
   std::mutex listening_mutex;
   socket_t listening_socket = INVALID_SOCKET;  // INVALID_SOCKET again once httplib closed it
+  std::string address;                         // host:port, for messages
   std::atomic<bool> stopping{false};
   std::atomic<bool> running{false};
 };
@@ -227,6 +228,7 @@ int DigitService::bind(const std::string& host, int port) {
   if (::listen(impl_->listening_socket, kListenBacklog) != 0) {
     throw RuntimeError(host + ":" + std::to_string(bound) + ": cannot listen: " + std::strerror(errno));
   }
+  impl_->address = host + ":" + std::to_string(bound);
   return bound;
 }
 
@@ -234,9 +236,20 @@ void DigitService::run() {
   if (impl_->stopping) return;
   impl_->running = true;
   impl_->server.listen_after_bind();
+  const int accept_error = errno;  // thread-local: what the accept loop failed with, if it did
   impl_->running = false;
-  const std::lock_guard<std::mutex> lock(impl_->listening_mutex);
-  impl_->listening_socket = INVALID_SOCKET;  // httplib closed it
+  {
+    const std::lock_guard<std::mutex> lock(impl_->listening_mutex);
+    impl_->listening_socket = INVALID_SOCKET;  // httplib closed it
+  }
+  // httplib's accept loop waits out EMFILE (1 ms naps) and retries EINTR and EAGAIN; on any other
+  // error it closes the socket and returns as if stopped. Without a stop() that is a dead
+  // listener, not a stop: say so, so that the process exits 1 and a supervisor restarts it.
+  if (!impl_->stopping) {
+    const std::string cause = accept_error != 0 ? std::string(" (accept: ") + std::strerror(accept_error) + ")" : "";
+    throw RuntimeError(impl_->address + ": the listening socket failed" + cause +
+                       "; the requests in flight were answered, but no more can be accepted. Restart mnist-serve");
+  }
 }
 
 void DigitService::stop() { impl_->stop_accepting(); }

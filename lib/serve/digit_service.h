@@ -42,7 +42,8 @@ class DigitService {
   // address when it cannot.
   int bind(const std::string& host, int port);
 
-  // Serves until stop(); returns once every connection accepted before it is answered.
+  // Serves until stop(); returns once every connection accepted before it is answered. Throws
+  // RuntimeError when the listening socket fails without a stop() (after answering the same).
   void run();
 
   // Stops accepting connections: those already waiting in the listen backlog are still accepted
