@@ -2,7 +2,7 @@
 # Soak test of mnist-serve: steady mixed load for a while, watching the server's memory and open
 # files; exit 1 when anything went wrong, 0 when it held up.
 #   scripts/soak-serve.sh [--minutes 30] [--model PATH] [--rate 40] [--sample-seconds S] [--build DIR]
-# CI runs `scripts/soak-serve.sh --minutes 1` (about 75 s with the model it trains).
+# CI runs `scripts/soak-serve.sh --minutes 1`: about 70 s, with the one-epoch model it trains.
 #
 # The load (scripts/soak/soak_load.py, Python's standard library only): 4 workers sending 40
 # requests/s in all, each drawn at random (seeded) among valid PNG, JSON pixel and multipart
