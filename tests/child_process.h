@@ -1,6 +1,7 @@
 // Running a command-line program from a test as a child process that the test can watch and
 // signal: its stdout and stderr are captured, it can be signalled after a given line appears,
-// and it can be started with a file-size limit, so that its writes fail as on a full disk.
+// and it can be started with a file-size limit, so that its writes fail as on a full disk, or
+// with few file descriptors, so that it runs out of them.
 #pragma once
 
 #include <fcntl.h>
@@ -33,9 +34,11 @@ class ChildProcess {
  public:
   // Starts argv[0] (a path) with the rest as arguments. A file_size_limit makes every write past
   // that many bytes of a file fail with EFBIG (SIGXFSZ is ignored in the child), as a full disk
-  // does. SIGINT and SIGTERM start at their defaults whatever the test runner inherited.
+  // does. An open_files_limit sets RLIMIT_NOFILE (soft and hard). SIGINT and SIGTERM start at
+  // their defaults whatever the test runner inherited.
   explicit ChildProcess(const std::vector<std::string>& argv,
-                        std::optional<rlim_t> file_size_limit = std::nullopt) {
+                        std::optional<rlim_t> file_size_limit = std::nullopt,
+                        std::optional<rlim_t> open_files_limit = std::nullopt) {
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
@@ -59,6 +62,10 @@ class ChildProcess {
         ::signal(SIGXFSZ, SIG_IGN);
         const struct rlimit limit {*file_size_limit, *file_size_limit};
         ::setrlimit(RLIMIT_FSIZE, &limit);
+      }
+      if (open_files_limit) {
+        const struct rlimit limit {*open_files_limit, *open_files_limit};
+        ::setrlimit(RLIMIT_NOFILE, &limit);
       }
       ::execv(args[0], args.data());
       ::_exit(127);
@@ -105,6 +112,8 @@ class ChildProcess {
   const std::string& output() const { return out_; }
 
   void send_signal(int signal_number) { ::kill(pid_, signal_number); }
+
+  pid_t pid() const { return pid_; }
 
   // Reads both streams to their end and waits for the child to exit.
   ChildResult finish() {

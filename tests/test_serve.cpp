@@ -1,8 +1,12 @@
 // mnist-serve's service in this process, through a real HTTP client on an ephemeral port: every
 // endpoint, every refusal with its status and message, concurrent requests answered as
-// sequential ones are and batched together, a full queue, and a stop with requests in flight.
+// sequential ones are and batched together, a full queue, a stop with requests in flight (also
+// those still waiting for an HTTP thread), and a listening socket that fails.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -90,6 +94,22 @@ void expect_error(const httplib::Result& result, int status, const std::string& 
   const json body = json::parse(result->body, nullptr, false);
   ASSERT_TRUE(body.is_object() && body.contains("error")) << result->body;
   EXPECT_NE(body["error"].get<std::string>().find(phrase), std::string::npos) << result->body;
+}
+
+// The listening socket of this process on `port`; -1 when there is none.
+int listening_socket_on(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    sockaddr_in address{};
+    socklen_t length = sizeof address;
+    int listening = 0;
+    socklen_t flag_length = sizeof listening;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0 && address.sin_family == AF_INET &&
+        ntohs(address.sin_port) == port &&
+        ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &flag_length) == 0 && listening) {
+      return fd;
+    }
+  }
+  return -1;
 }
 
 }  // namespace
@@ -299,6 +319,48 @@ TEST(Serve, StoppingFinishesTheRequestsInFlight) {
   EXPECT_LT(std::chrono::steady_clock::now() - stop_start, std::chrono::seconds(5));
   // Nothing is accepted any more.
   EXPECT_FALSE(running->client().Get("/healthz"));
+}
+
+TEST(Serve, StoppingAnswersTheConnectionsStillWaitingForAThread) {
+  // One HTTP thread: while it serves the first request, the others are accepted and wait in its
+  // queue. httplib's own stop() closed those unanswered; every one of them must get its 200.
+  mnist::ServiceOptions options;
+  options.http_threads = 1;
+  options.batching.window = std::chrono::milliseconds(150);
+  auto running = std::make_unique<RunningService>(options);
+  const auto pngs = mnist_pngs(6);
+  std::vector<std::future<int>> statuses;
+  for (const auto& png : pngs) {
+    statuses.push_back(std::async(std::launch::async, [&running, &png] {
+      const auto result = running->client().Post("/v1/predict", png, "image/png");
+      return result ? result->status : -1;
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all six connected, one served
+  running->stop();
+  for (size_t i = 0; i < statuses.size(); ++i) EXPECT_EQ(statuses[i].get(), 200) << "request " << i;
+  EXPECT_EQ(running->service().metrics().batched_requests(), 6);
+}
+
+TEST(Serve, AFailedListeningSocketIsAnErrorNotAStop) {
+  // httplib's accept loop ends on any accept() error but EMFILE, EINTR and EAGAIN, and
+  // listen_after_bind() returned as if stopped: mnist-serve printed "stopped" and exited 0 with
+  // nothing listening any more. Shutting the socket down from outside makes accept() fail so.
+  mnist::DigitService service(untrained_model(), "test-model.pt", "{}", torch::kCPU, {});
+  const int port = service.bind("127.0.0.1", 0);
+  auto served = std::async(std::launch::async, [&service] { service.run(); });
+  ASSERT_EQ(httplib::Client("127.0.0.1", port).Get("/healthz")->status, 200);
+  const int listening = listening_socket_on(port);
+  ASSERT_GE(listening, 0);
+  ::shutdown(listening, SHUT_RDWR);
+  try {
+    served.get();
+    ADD_FAILURE() << "run() returned as if stopped";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(port) + ": the listening socket failed"),
+              std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Restart mnist-serve"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Serve, AnswersBelowTheThresholdAreMarkedUncertainWithTheRunnerUp) {

@@ -31,7 +31,9 @@ ServiceOptions service_options(const ServeOptions& options) {
   return service;
 }
 
-// Serves until `stop` asks; polls, since a signal handler may only set a flag.
+// Serves until `stop` asks; polls, since a signal handler may only set a flag. When run() throws
+// (its listening socket failed), the watcher is joined first: a joinable std::thread destroyed
+// by the exception would abort the process instead of the one-line error.
 void serve_until_stopped(DigitService& service, const StopSource& stop) {
   std::atomic<bool> finished{false};
   std::thread watcher([&] {
@@ -40,9 +42,17 @@ void serve_until_stopped(DigitService& service, const StopSource& stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
-  service.run();
-  finished = true;
-  watcher.join();
+  const auto join_watcher = [&] {
+    finished = true;
+    watcher.join();
+  };
+  try {
+    service.run();
+  } catch (...) {
+    join_watcher();
+    throw;
+  }
+  join_watcher();
 }
 
 }  // namespace

@@ -2,12 +2,15 @@
 #include "serve/digit_service.h"
 
 #include <httplib.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <mutex>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/errors.h"
@@ -17,6 +20,9 @@ namespace mnist {
 namespace {
 
 constexpr int kListenBacklog = 1024;
+
+// How long stop() waits for httplib to accept the connections already in the listen backlog.
+constexpr auto kBacklogDrainLimit = std::chrono::seconds(2);
 
 constexpr const char* kJson = "application/json";
 
@@ -98,6 +104,7 @@ struct DigitService::Impl {
     // Counted just before the answer is written (httplib's logger runs after it is sent), so a
     // client that asks /metrics next always finds its previous request there.
     server.set_post_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+      if (stopping) response.set_header("Connection", "close");  // kept-alive clients go, so run() can end
       const bool timed = request_start != std::chrono::steady_clock::time_point{};
       metrics.record_request(route_of(request), response.status, timed ? seconds_since(request_start) : 0.0);
       request_start = {};
@@ -171,12 +178,33 @@ struct DigitService::Impl {
     }
   }
 
+  // Stops accepting without dropping what was accepted. httplib's own Server::stop() marks its
+  // socket invalid, and every connection then still waiting for a free HTTP thread is closed
+  // unanswered (process_server_socket checks the socket before reading a request): a SIGTERM
+  // under load lost requests. Instead: let httplib accept what is already in the listen backlog,
+  // then shut the listening socket down, so its accept() fails and listen_after_bind() returns
+  // after its thread pool has served every connection it holds.
+  void stop_accepting() {
+    const std::lock_guard<std::mutex> lock(listening_mutex);
+    if (stopping.exchange(true) || listening_socket == INVALID_SOCKET) return;
+    const auto deadline = std::chrono::steady_clock::now() + kBacklogDrainLimit;
+    pollfd pending{listening_socket, POLLIN, 0};
+    while (running && ::poll(&pending, 1, /*timeout=*/0) > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ::shutdown(listening_socket, SHUT_RDWR);
+  }
+
   ServiceOptions options;
   std::string model_card;
   ServiceMetrics metrics;
   BatchingClassifier classifier;
   httplib::Server server;
-  socket_t listening_socket = INVALID_SOCKET;
+  std::mutex listening_mutex;
+  socket_t listening_socket = INVALID_SOCKET;  // INVALID_SOCKET again once httplib closed it
+  std::string address;                         // host:port, for messages
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> running{false};
 };
 
 DigitService::DigitService(torch::jit::Module model, const std::string& model_label,
@@ -200,12 +228,31 @@ int DigitService::bind(const std::string& host, int port) {
   if (::listen(impl_->listening_socket, kListenBacklog) != 0) {
     throw RuntimeError(host + ":" + std::to_string(bound) + ": cannot listen: " + std::strerror(errno));
   }
+  impl_->address = host + ":" + std::to_string(bound);
   return bound;
 }
 
-void DigitService::run() { impl_->server.listen_after_bind(); }
+void DigitService::run() {
+  if (impl_->stopping) return;
+  impl_->running = true;
+  impl_->server.listen_after_bind();
+  const int accept_error = errno;  // thread-local: what the accept loop failed with, if it did
+  impl_->running = false;
+  {
+    const std::lock_guard<std::mutex> lock(impl_->listening_mutex);
+    impl_->listening_socket = INVALID_SOCKET;  // httplib closed it
+  }
+  // httplib's accept loop waits out EMFILE (1 ms naps) and retries EINTR and EAGAIN; on any other
+  // error it closes the socket and returns as if stopped. Without a stop() that is a dead
+  // listener, not a stop: say so, so that the process exits 1 and a supervisor restarts it.
+  if (!impl_->stopping) {
+    const std::string cause = accept_error != 0 ? std::string(" (accept: ") + std::strerror(accept_error) + ")" : "";
+    throw RuntimeError(impl_->address + ": the listening socket failed" + cause +
+                       "; the requests in flight were answered, but no more can be accepted. Restart mnist-serve");
+  }
+}
 
-void DigitService::stop() { impl_->server.stop(); }
+void DigitService::stop() { impl_->stop_accepting(); }
 
 const ServiceMetrics& DigitService::metrics() const { return impl_->metrics; }
 

@@ -42,10 +42,13 @@ class DigitService {
   // address when it cannot.
   int bind(const std::string& host, int port);
 
-  // Serves until stop(); returns once the requests in flight are answered.
+  // Serves until stop(); returns once every connection accepted before it is answered. Throws
+  // RuntimeError when the listening socket fails without a stop() (after answering the same).
   void run();
 
-  // Stops accepting connections; callable from any thread, also before run().
+  // Stops accepting connections: those already waiting in the listen backlog are still accepted
+  // and, like those waiting for an HTTP thread, answered; later answers say "Connection: close".
+  // Callable from any thread, more than once, also before run().
   void stop();
 
   const ServiceMetrics& metrics() const;
