@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The README's test command: install, fetch MNIST (some tests use small subsets of it),
-# build, run the whole suite with ctest; then build the suite again with AddressSanitizer and
-# UBSan (-DMNIST_SANITIZE=ON, in build-asan) and run it there too; last, the concurrent image
-# preparation under ThreadSanitizer (build-tsan); then every fuzz target for a minute
-# (scripts/fuzz.sh, clang's libFuzzer with ASan and UBSan, build-fuzz; MNIST_FUZZ_SECONDS).
+# The README's test command: install, fetch MNIST (some tests use small subsets of it), build,
+# run the whole suite with ctest and a one-minute soak of mnist-serve; then build the suite again
+# with AddressSanitizer and UBSan (-DMNIST_SANITIZE=ON, in build-asan) and run it there too; the
+# concurrent image preparation under ThreadSanitizer (build-tsan); last, every fuzz target for a
+# minute (scripts/fuzz.sh: clang's libFuzzer with ASan and UBSan, build-fuzz; MNIST_FUZZ_SECONDS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
@@ -11,6 +11,10 @@ export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_f
 scripts/setup.sh
 scripts/build.sh
 (cd build && ctest --output-on-failure -j"$(nproc)")
+
+# mnist-serve for a minute under steady mixed load (valid, malformed, oversized, slow clients):
+# fails on any wrong answer, a death, or memory or open files that keep growing.
+scripts/soak-serve.sh --minutes 1
 
 # Optimised with line tables, so that sanitizer reports name files and lines at bearable speed.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMNIST_SANITIZE=ON >/dev/null
