@@ -4,7 +4,8 @@
 # 60), --jobs at a time (default: the number of cores). Each starts from its committed seeds
 # (tests/fuzz/corpus/<target>), every input that once crashed it (tests/fuzz/regressions/<target>)
 # and what earlier runs here found (build-fuzz/corpus/<target>), with its dictionary.
-# A crash, an uncaught exception, a broken property, a leak, a timeout (10 s for one input), more
+# A crash, an uncaught exception, a broken property, a leak (but those inside a library we call
+# that tests/fuzz/lsan.supp lists), a timeout (10 s for one input), more
 # than 2 GB of memory or any sanitizer report fails the run: the input is left in
 # build-fuzz/findings/<target>/; commit it (reduced, with the fix) under
 # tests/fuzz/regressions/<target>/, where ctest replays it from then on.
@@ -56,6 +57,7 @@ fuzz_one() {
 }
 export -f fuzz_one
 export seconds
+export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 echo "fuzz: ${#targets[@]} targets, ${seconds} s each, ${jobs} at a time" \
      "(OPENBLAS and other environment as given; clang $(clang-14 -dumpversion))"
