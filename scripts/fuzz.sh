@@ -28,12 +28,17 @@ while [ $# -gt 0 ]; do
 done
 case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: --seconds $seconds: not a whole number" >&2; exit 2 ;; esac
 case "$jobs" in ''|*[!0-9]*|0) echo "fuzz.sh: --jobs $jobs: not a positive whole number" >&2; exit 2 ;; esac
+# The seeds a target starts from: its own, but hdf5_in_process (fuzz_keras_h5.cpp reading in
+# this process, to find HDF5's crashes; run only when named) starts from keras_h5's, without
+# keras_h5's regressions, which crash it by design.
+seeds_of() { if [ "$1" = hdf5_in_process ]; then echo keras_h5; else echo "$1"; fi; }
+export -f seeds_of
 if [ ${#targets[@]} -eq 0 ]; then
   targets=($(ls tests/fuzz/corpus))
 fi
 for target in "${targets[@]}"; do
-  if [ ! -d "tests/fuzz/corpus/$target" ]; then
-    echo "fuzz.sh: unknown target $target (one of: $(ls tests/fuzz/corpus | tr '\n' ' '))" >&2
+  if [ ! -d "tests/fuzz/corpus/$(seeds_of "$target")" ]; then
+    echo "fuzz.sh: unknown target $target (one of: $(ls tests/fuzz/corpus | tr '\n' ' ')hdf5_in_process)" >&2
     exit 2
   fi
 done
@@ -47,8 +52,10 @@ cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/#/fuzz_}"
 fuzz_one() {
   local target="$1" dict=() inputs=()
   mkdir -p "build-fuzz/corpus/$target" "build-fuzz/findings/$target" build-fuzz/logs
-  [ -f "tests/fuzz/dictionaries/$target.dict" ] && dict=(-dict="tests/fuzz/dictionaries/$target.dict")
-  inputs=("tests/fuzz/corpus/$target")
+  local seeds
+  seeds="$(seeds_of "$target")"
+  [ -f "tests/fuzz/dictionaries/$seeds.dict" ] && dict=(-dict="tests/fuzz/dictionaries/$seeds.dict")
+  inputs=("tests/fuzz/corpus/$seeds")
   [ -d "tests/fuzz/regressions/$target" ] && inputs+=("tests/fuzz/regressions/$target")
   # Leaks are reported (LeakSanitizer) but allocator failures become errors only above 2 GB.
   "build-fuzz/tests/fuzz/fuzz_$target" "build-fuzz/corpus/$target" "${inputs[@]}" "${dict[@]}" \
@@ -58,6 +65,10 @@ fuzz_one() {
 export -f fuzz_one
 export seconds
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# A library asking for an absurd size (HDF5 trusting a damaged length) gets NULL, as glibc would
+# give it, and must cope; our own code's `new` then throws std::bad_alloc, which no target
+# catches, so that still fails.
+export ASAN_OPTIONS="allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 
 echo "fuzz: ${#targets[@]} targets, ${seconds} s each, ${jobs} at a time" \
      "(OPENBLAS and other environment as given; clang $(clang-14 -dumpversion))"

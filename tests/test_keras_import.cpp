@@ -189,6 +189,19 @@ TEST(KerasTools, ConvertToTorchScriptKeepsProbabilitiesAndSaysWhereItCameFrom) {
   EXPECT_EQ(card["architecture"], "784-512-256-128-10");
 }
 
+// A file on which HDF5 itself crashes (a segmentation fault copying a variable-length string
+// whose heap entry claims 10^17 bytes; found by tests/fuzz) is one line and exit 1: the file is
+// read in a child process.
+TEST(KerasTools, AFileThatCrashesHdf5IsOneLineNotACrash) {
+  const std::string file =
+      std::string(MNIST_TEST_SCRIPTS_DIR) + "/../fuzz/regressions/keras_h5/hdf5-crashes-copying-a-variable-length-string";
+  TempDir dir;
+  const auto run = run_tool({"mnist-convert", file, (dir.path() / "out.pt").string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err, "mnist-convert: " + file + ": HDF5 crashed reading it: a damaged or hostile .h5 file\n");
+  EXPECT_FALSE(fs::exists(dir.path() / "out.pt"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Round trips through mnist-train's own files.
 // ---------------------------------------------------------------------------------------------

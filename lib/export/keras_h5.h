@@ -70,8 +70,15 @@ struct KerasModel {
 // input that is not 28x28 or 784, an HDF5 file that is not Keras, a truncated file.
 KerasModel load_keras_model(const std::filesystem::path& path);
 
+// Both read the file in a child process (export/keras_h5_isolated.h): HDF5 crashes on some
+// damaged files, and such a crash is then a RuntimeError, "<file>: HDF5 crashed reading it: ...".
+//
 // The same from a whole .h5 file held in memory (an upload, a fuzz input); `name` stands for the
 // file in messages.
 KerasModel load_keras_model_image(std::string_view bytes, const std::string& name);
+
+// load_keras_model_image in this process: what HDF5 does with the bytes, crashes included. Only
+// for fuzzing HDF5 itself (tests/fuzz/fuzz_hdf5_in_process.cpp).
+KerasModel load_keras_model_image_in_process(std::string_view bytes, const std::string& name);
 
 }  // namespace mnist

@@ -17,6 +17,7 @@
 #include "core/text.h"
 #include "export/keras_h5.h"
 #include "export/keras_h5_hdf5.h"
+#include "export/keras_h5_isolated.h"
 
 namespace mnist {
 namespace fs = std::filesystem;
@@ -696,11 +697,17 @@ bool has_hdf5_signature(const fs::path& path) {
 }
 
 KerasModel load_keras_model(const fs::path& path) {
-  silence_hdf5_error_printing();
-  return read_keras_model(open_keras_file(path), path.string());
+  return read_in_child_process(path.string(), [&] {
+    silence_hdf5_error_printing();
+    return read_keras_model(open_keras_file(path), path.string());
+  });
 }
 
 KerasModel load_keras_model_image(std::string_view bytes, const std::string& name) {
+  return read_in_child_process(name, [&] { return load_keras_model_image_in_process(bytes, name); });
+}
+
+KerasModel load_keras_model_image_in_process(std::string_view bytes, const std::string& name) {
   silence_hdf5_error_printing();
   return read_keras_model(open_keras_image(bytes, name), name);
 }

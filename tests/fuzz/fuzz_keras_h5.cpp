@@ -1,5 +1,9 @@
 // A Keras .h5 model as mnist-train --init-from, mnist-convert and the tools' --model read it,
 // from a memory image of the file (HDF5's in-memory driver), so no file is written per input.
+// Built twice: fuzz_keras_h5 reads as the tools do, in a child process, so that what HDF5 does
+// with a damaged file must come back as one RuntimeError (CI runs it; its coverage stops at the
+// fork); fuzz_hdf5_in_process reads in this process, so that libFuzzer sees into our reading
+// code and finds HDF5's crashes (campaigns: scripts/fuzz.sh hdf5_in_process).
 #include <cstddef>
 #include <cstdint>
 
@@ -10,7 +14,12 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
+#ifdef MNIST_FUZZ_HDF5_IN_PROCESS
+    const mnist::KerasModel model =
+        mnist::load_keras_model_image_in_process(mnist::fuzz::as_text(data, size), "fuzz.h5");
+#else
     const mnist::KerasModel model = mnist::load_keras_model_image(mnist::fuzz::as_text(data, size), "fuzz.h5");
+#endif
     mnist::fuzz::require(!model.layers.empty(), "a model has layers");
     int64_t inputs = mnist::kImagePixels;
     for (const mnist::DenseLayerWeights& layer : model.layers) {
