@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -16,6 +17,9 @@
 namespace mnist::keras_h5_detail {
 
 namespace {
+
+// Reading a model file takes well under a second; HDF5 looping on a damaged one must not hang us.
+constexpr unsigned kReadSeconds = 60;
 
 // The child's answer: a status byte, then the model or the error message.
 enum class Answer : char { kModel = 'M', kError = 'E' };
@@ -125,8 +129,12 @@ std::string read_all(int fd) {
   }
 }
 
-// In the child: read, answer, and leave without running the parent's exit handlers.
+// In the child: read, answer, and leave without running the parent's exit handlers. Signals that
+// end a process end the child itself, whatever the parent installed for them; a file HDF5 loops
+// on ends it after kReadSeconds.
 [[noreturn]] void answer_and_exit(int fd, const std::function<KerasModel()>& read) {
+  for (const int signal_number : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGALRM}) std::signal(signal_number, SIG_DFL);
+  ::alarm(kReadSeconds);
   std::string answer;
   try {
     answer = encode(read());
@@ -159,6 +167,10 @@ KerasModel read_in_child_process(const std::string& name, const std::function<Ke
   ::close(pipe_fds[0]);
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+    throw RuntimeError(name + ": HDF5 did not finish reading it in " + std::to_string(kReadSeconds) +
+                       " s: a damaged or hostile .h5 file");
   }
   // Killed by a signal, or (under a sanitizer, which reports and exits) ended without answering.
   if (WIFSIGNALED(status) || answer.empty()) {
