@@ -4,10 +4,14 @@
 // mnist-evaluate and mnist-predict; mnist-convert and mnist-train --init-from round-trip; every
 // defect is one line naming the file and the layer, with the right exit code and no HDF5 stack.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <cstdint>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -15,8 +19,10 @@
 
 #include "cli/model_file.h"
 #include "cli_expectations.h"
+#include "core/errors.h"
 #include "data/mnist_dataset.h"
 #include "export/keras_h5.h"
+#include "export/keras_h5_isolated.h"
 #include "export/torchscript.h"
 #include "image/image_preprocess.h"
 #include "test_support.h"
@@ -200,6 +206,55 @@ TEST(KerasTools, AFileThatCrashesHdf5IsOneLineNotACrash) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.err, "mnist-convert: " + file + ": HDF5 crashed reading it: a damaged or hostile .h5 file\n");
   EXPECT_FALSE(fs::exists(dir.path() / "out.pt"));
+}
+
+// HDF5 loops forever on some damaged files (tests/fuzz found two): the read fails at its deadline
+// with one line, and the loop dies with the child that ran it.
+TEST(KerasTools, AFileHdf5LoopsOnFailsAtTheDeadline) {
+  const std::string name = "hdf5-loops-in-its-global-heap";
+  const fs::path file = fs::path(MNIST_TEST_SCRIPTS_DIR) / "../fuzz/regressions/keras_h5" / name;
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(bytes.empty()) << file;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(mnist::test::error_of<mnist::RuntimeError>([&] { mnist::load_keras_model_image(bytes, name, std::chrono::seconds(1)); }),
+            name + ": HDF5 did not finish reading it in 1 s: a damaged or hostile .h5 file");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// HDF5 trusting a damaged length allocates without end (tests/fuzz found files that took 1.5 GB
+// in 5 s): the child that reads may map 2 GB more than it inherited, and no more.
+namespace {
+
+uint64_t data_limit_bytes() {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_DATA, &limit);
+  return limit.rlim_cur;
+}
+
+uint64_t mapped_data_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmData:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST(KerasTools, TheReadingProcessMayGrowByTwoGigabytes) {
+  const uint64_t parent_data = mapped_data_bytes();
+  const uint64_t parent_limit = data_limit_bytes();
+  ASSERT_GT(parent_data, 0u);
+  const mnist::KerasModel answer = mnist::keras_h5_detail::read_in_child_process("limits.h5", std::chrono::seconds(5), [] {
+    mnist::KerasModel model;
+    model.keras_version = std::to_string(data_limit_bytes());
+    return model;
+  });
+  const double growth = static_cast<double>(std::stoull(answer.keras_version)) - static_cast<double>(parent_data);
+  EXPECT_NEAR(growth, 2.0 * (1 << 30), 64.0 * (1 << 20));
+  EXPECT_EQ(data_limit_bytes(), parent_limit) << "the limit is the child's alone";
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 // other Keras file format.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -72,10 +73,15 @@ KerasModel load_keras_model(const std::filesystem::path& path);
 
 // Both read the file in a child process (export/keras_h5_isolated.h): HDF5 crashes on some
 // damaged files, and such a crash is then a RuntimeError, "<file>: HDF5 crashed reading it: ...".
-//
+// HDF5 loops forever on others: the child gets `deadline` (reading a model takes well under a
+// second), then the read fails, "<file>: HDF5 did not finish reading it in 60 s: ..."; and it
+// may grow by 2 GB of memory, "<file>: reading it needed more than 2 GB of memory: ...".
+inline constexpr std::chrono::seconds kKerasReadDeadline{60};
+
 // The same from a whole .h5 file held in memory (an upload, a fuzz input); `name` stands for the
 // file in messages.
-KerasModel load_keras_model_image(std::string_view bytes, const std::string& name);
+KerasModel load_keras_model_image(std::string_view bytes, const std::string& name,
+                                  std::chrono::seconds deadline = kKerasReadDeadline);
 
 // load_keras_model_image in this process: what HDF5 does with the bytes, crashes included. Only
 // for fuzzing HDF5 itself (tests/fuzz/fuzz_hdf5_in_process.cpp).

@@ -1,14 +1,20 @@
 // A Keras model read in a child process; see keras_h5_isolated.h.
 #include "export/keras_h5_isolated.h"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fstream>
+#include <new>
+#include <stdexcept>
 #include <string_view>
 #include <vector>
 
@@ -17,9 +23,6 @@
 namespace mnist::keras_h5_detail {
 
 namespace {
-
-// Reading a model file takes well under a second; HDF5 looping on a damaged one must not hang us.
-constexpr unsigned kReadSeconds = 60;
 
 // The child's answer: a status byte, then the model or the error message.
 enum class Answer : char { kModel = 'M', kError = 'E' };
@@ -129,15 +132,40 @@ std::string read_all(int fd) {
   }
 }
 
+// HDF5 trusting a damaged length also allocates without end (tests/fuzz found files that took
+// 1.5 GB in 5 s): the child may map kReadMemoryBytes more than it inherited, after which malloc
+// fails. RLIMIT_DATA (private writable mappings, since Linux 4.7) rather than RLIMIT_AS, which
+// AddressSanitizer's shadow memory would exceed at once; relative, for the same reason.
+constexpr uint64_t kReadMemoryBytes = uint64_t{2} << 30;
+
+void limit_memory_growth() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    uint64_t kilobytes = 0;
+    if (std::sscanf(line.c_str(), "VmData: %" SCNu64 " kB", &kilobytes) == 1) {
+      const rlim_t bytes = static_cast<rlim_t>(kilobytes * 1024 + kReadMemoryBytes);
+      const rlimit limit{bytes, bytes};
+      ::setrlimit(RLIMIT_DATA, &limit);  // best effort: without it the deadline still ends the child
+      return;
+    }
+  }
+}
+
 // In the child: read, answer, and leave without running the parent's exit handlers. Signals that
 // end a process end the child itself, whatever the parent installed for them; a file HDF5 loops
-// on ends it after kReadSeconds.
-[[noreturn]] void answer_and_exit(int fd, const std::function<KerasModel()>& read) {
+// on ends it after `deadline`.
+[[noreturn]] void answer_and_exit(int fd, const std::string& name, std::chrono::seconds deadline,
+                                  const std::function<KerasModel()>& read) {
   for (const int signal_number : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGALRM}) std::signal(signal_number, SIG_DFL);
-  ::alarm(kReadSeconds);
+  ::alarm(static_cast<unsigned>(deadline.count()));
+  limit_memory_growth();
   std::string answer;
   try {
     answer = encode(read());
+  } catch (const std::bad_alloc&) {
+    answer = std::string(1, static_cast<char>(Answer::kError)) + name + ": reading it needed more than " +
+             std::to_string(kReadMemoryBytes >> 30) + " GB of memory: a damaged or hostile .h5 file";
   } catch (const std::exception& e) {
     answer = std::string(1, static_cast<char>(Answer::kError)) + e.what();
   }
@@ -148,7 +176,9 @@ std::string system_error(const char* what) { return std::string(what) + ": " + s
 
 }  // namespace
 
-KerasModel read_in_child_process(const std::string& name, const std::function<KerasModel()>& read) {
+KerasModel read_in_child_process(const std::string& name, std::chrono::seconds deadline,
+                                 const std::function<KerasModel()>& read) {
+  if (deadline.count() < 1) throw std::invalid_argument("read_in_child_process: a deadline of at least 1 s");
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) throw RuntimeError(name + ": " + system_error("cannot create a pipe to read it"));
   const pid_t child = ::fork();
@@ -160,7 +190,7 @@ KerasModel read_in_child_process(const std::string& name, const std::function<Ke
   }
   if (child == 0) {
     ::close(pipe_fds[0]);
-    answer_and_exit(pipe_fds[1], read);
+    answer_and_exit(pipe_fds[1], name, deadline, read);
   }
   ::close(pipe_fds[1]);
   const std::string answer = read_all(pipe_fds[0]);
@@ -169,7 +199,7 @@ KerasModel read_in_child_process(const std::string& name, const std::function<Ke
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
-    throw RuntimeError(name + ": HDF5 did not finish reading it in " + std::to_string(kReadSeconds) +
+    throw RuntimeError(name + ": HDF5 did not finish reading it in " + std::to_string(deadline.count()) +
                        " s: a damaged or hostile .h5 file");
   }
   // Killed by a signal, or (under a sanitizer, which reports and exits) ended without answering.

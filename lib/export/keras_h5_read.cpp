@@ -697,14 +697,14 @@ bool has_hdf5_signature(const fs::path& path) {
 }
 
 KerasModel load_keras_model(const fs::path& path) {
-  return read_in_child_process(path.string(), [&] {
+  return read_in_child_process(path.string(), kKerasReadDeadline, [&] {
     silence_hdf5_error_printing();
     return read_keras_model(open_keras_file(path), path.string());
   });
 }
 
-KerasModel load_keras_model_image(std::string_view bytes, const std::string& name) {
-  return read_in_child_process(name, [&] { return load_keras_model_image_in_process(bytes, name); });
+KerasModel load_keras_model_image(std::string_view bytes, const std::string& name, std::chrono::seconds deadline) {
+  return read_in_child_process(name, deadline, [&] { return load_keras_model_image_in_process(bytes, name); });
 }
 
 KerasModel load_keras_model_image_in_process(std::string_view bytes, const std::string& name) {
