@@ -70,8 +70,8 @@ TEST(CheckpointHistory, MalformedMetadataIsOneRuntimeErrorNamingTheCheckpoint) {
       {R"({"identity": {}, "history": [7]})", "ck.pt: checkpoint metadata has a malformed history row"},
   };
   for (const auto& [text, expected] : cases) {
-    const std::string message =
-        mnist::test::error_of<mnist::RuntimeError>([&] { mnist::checkpoint_history(text, "{}", 1, "ck.pt"); });
+    const std::string message = mnist::test::error_of<mnist::RuntimeError>(
+        [&metadata = text] { mnist::checkpoint_history(metadata, "{}", 1, "ck.pt"); });
     EXPECT_EQ(message.substr(0, expected.size()), expected) << text;
     EXPECT_EQ(message.find('\n'), std::string::npos) << text;
   }
