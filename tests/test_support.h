@@ -1,15 +1,18 @@
 // Small helpers shared by the tests: the message of an expected error, a self-removing temporary
-// directory, file counting, reading a whole file and the figures of a training log.
+// directory, file counting, reading a whole file, the figures of a training log, and waiting for
+// a condition.
 #pragma once
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace mnist::test {
 
@@ -64,6 +67,19 @@ inline int count_files(const std::filesystem::path& directory) {
   int count = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(directory)) ++count;
   return count;
+}
+
+// Polls `condition` until it holds (true) or `limit` has passed (false). For what a test must
+// wait for and has no notification of, such as a server's queue reaching a length; the limit is
+// generous, so that a slow machine makes the test slower, never red.
+template <class Condition>
+bool eventually(const Condition& condition, std::chrono::seconds limit = std::chrono::seconds(120)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 }  // namespace mnist::test

@@ -48,6 +48,19 @@ TimedAnswer BatchingClassifier::classify(std::vector<float> field) {
   return answer.get();
 }
 
+void BatchingClassifier::stop_waiting_for_company() {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    without_window_ = true;
+  }
+  arrived_.notify_all();
+}
+
+int64_t BatchingClassifier::waiting() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<int64_t>(queue_.size());
+}
+
 void BatchingClassifier::work() {
   for (;;) {
     std::vector<Pending> batch = next_batch();
@@ -64,7 +77,7 @@ std::vector<BatchingClassifier::Pending> BatchingClassifier::next_batch() {
   if (queue_.empty()) return {};
   const auto deadline = queue_.front().handed_in + options_.window;
   arrived_.wait_until(lock, deadline, [&] {
-    return stopping_ || static_cast<int64_t>(queue_.size()) >= options_.max_batch;
+    return stopping_ || without_window_ || static_cast<int64_t>(queue_.size()) >= options_.max_batch;
   });
   std::vector<Pending> batch;
   while (!queue_.empty() && static_cast<int64_t>(batch.size()) < options_.max_batch) {
@@ -79,6 +92,9 @@ void BatchingClassifier::run_batch(std::vector<Pending>& batch) {
   std::vector<std::vector<float>> fields;
   fields.reserve(batch.size());
   for (auto& pending : batch) fields.push_back(std::move(pending.field));
+  // Counted before anyone is answered: a client that has its answer, or a server that has
+  // answered everyone, reads a final count.
+  if (on_batch_) on_batch_(static_cast<int64_t>(batch.size()));
   try {
     const auto answers = classify_digits(model_, model_label_, fields, device_);
     const double model_seconds = seconds_since(start);
@@ -93,7 +109,6 @@ void BatchingClassifier::run_batch(std::vector<Pending>& batch) {
   } catch (...) {
     for (auto& pending : batch) pending.answer.set_exception(std::current_exception());
   }
-  if (on_batch_) on_batch_(static_cast<int64_t>(batch.size()));
 }
 
 }  // namespace mnist

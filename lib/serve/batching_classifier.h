@@ -45,7 +45,8 @@ struct TimedAnswer {
 
 class BatchingClassifier {
  public:
-  // on_batch is called (on the worker thread) with the size of every batch run.
+  // on_batch is called (on the worker thread) with the size of every batch run, before its
+  // callers get their answers: whoever has an answer finds its batch counted.
   BatchingClassifier(torch::jit::Module model, std::string model_label, const c10::Device& device,
                      const BatchingOptions& options,
                      std::function<void(int64_t batch_size)> on_batch = nullptr);
@@ -57,6 +58,13 @@ class BatchingClassifier {
   // Blocks until the digit (kImagePixels floats in [0, 1]) is classified. Throws QueueFullError,
   // or what the model threw (RuntimeError naming the model).
   TimedAnswer classify(std::vector<float> field);
+
+  // From now on a batch runs as soon as it has a request: a stopping server holds no answer back
+  // for company. Callable from any thread, more than once.
+  void stop_waiting_for_company();
+
+  // Requests handed in and not yet taken into a batch.
+  int64_t waiting() const;
 
  private:
   struct Pending {
@@ -74,10 +82,11 @@ class BatchingClassifier {
   c10::Device device_;
   BatchingOptions options_;
   std::function<void(int64_t)> on_batch_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable arrived_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  bool without_window_ = false;
   std::thread worker_;
 };
 

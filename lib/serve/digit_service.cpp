@@ -131,7 +131,7 @@ struct DigitService::Impl {
       response.set_content(model_card, kJson);
     });
     server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
-      response.set_content(metrics.prometheus_text(), "text/plain; version=0.0.4");
+      response.set_content(metrics.prometheus_text(classifier.waiting()), "text/plain; version=0.0.4");
     });
     server.Post("/v1/predict", [this](const httplib::Request& request, httplib::Response& response) {
       predict(request, response);
@@ -185,6 +185,7 @@ struct DigitService::Impl {
   // then shut the listening socket down, so its accept() fails and listen_after_bind() returns
   // after its thread pool has served every connection it holds.
   void stop_accepting() {
+    classifier.stop_waiting_for_company();
     const std::lock_guard<std::mutex> lock(listening_mutex);
     if (stopping.exchange(true) || listening_socket == INVALID_SOCKET) return;
     const auto deadline = std::chrono::steady_clock::now() + kBacklogDrainLimit;
@@ -255,5 +256,7 @@ void DigitService::run() {
 void DigitService::stop() { impl_->stop_accepting(); }
 
 const ServiceMetrics& DigitService::metrics() const { return impl_->metrics; }
+
+int64_t DigitService::waiting_for_model() const { return impl_->classifier.waiting(); }
 
 }  // namespace mnist

@@ -10,6 +10,7 @@
 #include <torch/csrc/jit/api/module.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -47,11 +48,14 @@ class DigitService {
   void run();
 
   // Stops accepting connections: those already waiting in the listen backlog are still accepted
-  // and, like those waiting for an HTTP thread, answered; later answers say "Connection: close".
-  // Callable from any thread, more than once, also before run().
+  // and, like those waiting for an HTTP thread, answered, each batch without waiting for its
+  // window; later answers say "Connection: close". Callable from any thread, more than once,
+  // also before run().
   void stop();
 
   const ServiceMetrics& metrics() const;
+  // Requests handed to the model and waiting for their batch, now.
+  int64_t waiting_for_model() const;
 
  private:
   struct Impl;

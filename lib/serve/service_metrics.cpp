@@ -63,7 +63,7 @@ int64_t ServiceMetrics::batched_requests() const {
   return static_cast<int64_t>(batch_size_.sum);
 }
 
-std::string ServiceMetrics::prometheus_text() const {
+std::string ServiceMetrics::prometheus_text(int64_t queue_length) const {
   const std::lock_guard<std::mutex> lock(mutex_);
   std::ostringstream out;
   out << "# HELP mnist_http_requests_total HTTP requests answered, by route and status.\n"
@@ -77,7 +77,10 @@ std::string ServiceMetrics::prometheus_text() const {
       << latency_.text("mnist_http_request_duration_seconds", kLatencyBounds)
       << "# HELP mnist_model_batch_size Requests in each forward pass of the model.\n"
       << "# TYPE mnist_model_batch_size histogram\n"
-      << batch_size_.text("mnist_model_batch_size", kBatchBounds);
+      << batch_size_.text("mnist_model_batch_size", kBatchBounds)
+      << "# HELP mnist_model_queue_length Requests waiting for the model.\n"
+      << "# TYPE mnist_model_queue_length gauge\n"
+      << "mnist_model_queue_length " << queue_length << "\n";
   return out.str();
 }
 

@@ -1,5 +1,5 @@
 // What a running server counts, in the Prometheus text format (GET /metrics): requests by route
-// and status, request latency, and the sizes of the batches the model ran. Safe to update from
+// and status, request latency, the sizes of the batches the model ran and the queue before it. Safe to update from
 // many threads.
 // Not for: serving them (digit_service.h).
 #pragma once
@@ -19,7 +19,8 @@ class ServiceMetrics {
   void record_request(const std::string& route, int status, double seconds);
   void record_batch(int64_t batch_size);
 
-  std::string prometheus_text() const;
+  // queue_length: the requests waiting for the model as the text is asked for (a gauge).
+  std::string prometheus_text(int64_t queue_length) const;
 
   // Batches run and the requests they held, so far.
   int64_t batches() const;
