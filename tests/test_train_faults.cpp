@@ -75,7 +75,9 @@ struct InterruptMessage {
 // exit code and the one line it ends with.
 InterruptMessage interrupt_run(const fs::path& out_dir, int signal_number, int exit_code,
                                const std::vector<std::string>& extra = {}) {
-  ChildProcess child(interruptible_run(out_dir, extra));
+  // At the lowest priority: on a busy machine the run must not finish its last epochs between
+  // the line and the signal, and the test, waiting at a normal priority, runs first.
+  ChildProcess child(interruptible_run(out_dir, extra), std::nullopt, std::nullopt, /*niceness=*/19);
   const std::string first_epoch = "epoch 1/" + std::to_string(kInterruptibleEpochs);
   EXPECT_TRUE(child.wait_for_output(first_epoch)) << "no '" << first_epoch << "' line";
   child.send_signal(signal_number);
