@@ -1,7 +1,7 @@
 // Running a command-line program from a test as a child process that the test can watch and
 // signal: its stdout and stderr are captured, it can be signalled after a given line appears,
 // and it can be started with a file-size limit, so that its writes fail as on a full disk, or
-// with few file descriptors, so that it runs out of them, or at a lower priority than the test.
+// with few file descriptors, so that it runs out of them.
 #pragma once
 
 #include <fcntl.h>
@@ -34,12 +34,11 @@ class ChildProcess {
  public:
   // Starts argv[0] (a path) with the rest as arguments. A file_size_limit makes every write past
   // that many bytes of a file fail with EFBIG (SIGXFSZ is ignored in the child), as a full disk
-  // does. An open_files_limit sets RLIMIT_NOFILE (soft and hard). A niceness above 0 lowers the
-  // child's priority, so that on a busy machine the test still acts before the child has gone much
-  // further. SIGINT and SIGTERM start at their defaults whatever the test runner inherited.
+  // does. An open_files_limit sets RLIMIT_NOFILE (soft and hard). SIGINT and SIGTERM start at
+  // their defaults whatever the test runner inherited.
   explicit ChildProcess(const std::vector<std::string>& argv,
                         std::optional<rlim_t> file_size_limit = std::nullopt,
-                        std::optional<rlim_t> open_files_limit = std::nullopt, int niceness = 0) {
+                        std::optional<rlim_t> open_files_limit = std::nullopt) {
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
@@ -68,7 +67,6 @@ class ChildProcess {
         const struct rlimit limit {*open_files_limit, *open_files_limit};
         ::setrlimit(RLIMIT_NOFILE, &limit);
       }
-      if (niceness > 0) ::setpriority(PRIO_PROCESS, 0, niceness);
       ::execv(args[0], args.data());
       ::_exit(127);
     }
