@@ -12,6 +12,22 @@ export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
 scripts/setup.sh
 scripts/build.sh
+
+# Fails fast on code that compiles only here: every file using LibTorch, alone, against
+# LibTorch 2.11's headers (../shared/libtorch-2.11, or MNIST_LIBTORCH_HEADERS) in C++17 and
+# C++20, no warnings; headers that stand alone are checked by ctest (headers_alone).
+headers_tar=${MNIST_LIBTORCH_HEADERS:-../shared/libtorch-2.11/torch-include.tar.xz}
+if [ -f "$headers_tar" ]; then
+  torch_headers=$(mktemp -d)
+  trap 'rm -rf "$torch_headers"' EXIT
+  tar -xJf "$headers_tar" -C "$torch_headers"
+  for std in 17 20; do
+    /usr/bin/python3 scripts/check_compile.py --sources --std "$std" --torch-include "$torch_headers/include" \
+      --compile-commands build/compile_commands.json --jobs "$(nproc)"
+  done
+else
+  echo "test.sh: $headers_tar: missing, so no compile check against LibTorch 2.11 (set MNIST_LIBTORCH_HEADERS)"
+fi
 (cd build && ctest --output-on-failure -j"$(nproc)")
 
 # The in-process, tool and service tests once more while stress-ng keeps four CPU workers busy

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <csignal>
+#include <initializer_list>
 
 namespace mnist {
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
 
 #include <vector>
 
