@@ -3,8 +3,6 @@
 
 #include <onnx/onnx_pb.h>
 
-#include <algorithm>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -95,14 +93,20 @@ onnx::GraphProto& build_graph(onnx::ModelProto& model, const std::vector<DenseLa
   for (size_t i = 0; i < layers.size(); ++i) {
     const DenseLayerWeights& layer = layers[i];
     const std::string name = "dense_" + std::to_string(i);
-    std::vector<float> kernel = layer.kernel;
-    // The Keras form takes 0-255 pixels; this model takes [0,1]: x * (255 K) = (255 x) * K.
-    if (i == 0) std::transform(kernel.begin(), kernel.end(), kernel.begin(), [](float k) { return k * 255.0f; });
-    add_initializer(graph, name + "/kernel", {layer.inputs, layer.units}, kernel);
+    // Stored (units, inputs) with transB = 1, the form OpenCV 4.6's importer takes (with transB = 0
+    // it fails on the bias). The Keras form takes 0-255 pixels, this model [0,1]: the first kernel x 255.
+    const float scale = i == 0 ? 255.0f : 1.0f;
+    std::vector<float> weight(layer.kernel.size());
+    for (int64_t in = 0; in < layer.inputs; ++in) {
+      for (int64_t out = 0; out < layer.units; ++out) {
+        weight[static_cast<size_t>(out * layer.inputs + in)] = layer.kernel[static_cast<size_t>(in * layer.units + out)] * scale;
+      }
+    }
+    add_initializer(graph, name + "/weight", {layer.units, layer.inputs}, weight);
     add_initializer(graph, name + "/bias", {layer.units}, layer.bias);
     const bool last = i + 1 == layers.size();  // softmax (validate)
     const char* activation = onnx_activation(layer.activation);
-    add_node(graph, "Gemm", {previous, name + "/kernel", name + "/bias"}, name);
+    set_int_attribute(add_node(graph, "Gemm", {previous, name + "/weight", name + "/bias"}, name), "transB", 1);
     previous = name;
     if (activation == nullptr) continue;
     onnx::NodeProto& node = add_node(graph, activation, {name}, last ? kOutput : name + "/" + layer.activation);
