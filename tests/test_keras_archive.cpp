@@ -29,15 +29,15 @@ using mnist::test::TempDir;
 namespace {
 
 const std::string kScript = std::string(MNIST_TEST_SCRIPTS_DIR) + "/keras3_archives.py";
-const std::string kData = MNIST_TEST_DATA_DIR;
+const std::string kMnistDir = MNIST_TEST_DATA_DIR;
 const fs::path kKeras3 = fs::path(MNIST_TEST_SCRIPTS_DIR) / "../../../shared/keras3";
-constexpr int64_t kCount = 200;  // test images compared
+constexpr int64_t kImages = 200;  // test images compared
 
 // Keras' source, extracted once per test program into a temporary folder (never the repository).
 const fs::path& keras_source() {
   static TempDir* dir = [] {
     auto* made = new TempDir;
-    const auto run = run_command({"tar", "-xJf", (kKeras3 / "keras-3.16-src.tar.xz").string(), "-C",
+    const auto run = run_command({"/usr/bin/tar", "-xJf", (kKeras3 / "keras-3.16-src.tar.xz").string(), "-C",
                                   made->path().string()});
     EXPECT_EQ(run.exit_code, 0) << run.err;
     return made;
@@ -45,13 +45,13 @@ const fs::path& keras_source() {
   return dir->path();
 }
 
-// Runs the Keras script; returns Keras' probabilities [kCount, 10].
+// Runs the Keras script; returns Keras' probabilities [kImages, 10].
 torch::Tensor run_keras(const std::vector<std::string>& what, const fs::path& probs) {
   std::vector<std::string> argv = {MNIST_TEST_PYTHON, kScript};
   argv.insert(argv.end(), what.begin(), what.end());
   for (const std::string& arg : {std::string("--keras-src"), keras_source().string(), std::string("--stubs"),
-                                 (kKeras3 / "stubs").string(), std::string("--data-dir"), kData,
-                                 std::string("--count"), std::to_string(kCount), std::string("--probs"),
+                                 (kKeras3 / "stubs").string(), std::string("--data-dir"), kMnistDir,
+                                 std::string("--count"), std::to_string(kImages), std::string("--probs"),
                                  probs.string()}) {
     argv.push_back(arg);
   }
@@ -61,17 +61,17 @@ torch::Tensor run_keras(const std::vector<std::string>& what, const fs::path& pr
   EXPECT_NE(run.out.find("keras 3.16.0"), std::string::npos) << run.out;
   std::cout << run.out;
   const std::string bytes = mnist::test::read_file(probs);
-  EXPECT_EQ(bytes.size(), static_cast<size_t>(kCount * 10 * 4));
-  return torch::from_blob(const_cast<char*>(bytes.data()), {kCount, 10}, torch::kFloat32).clone();
+  EXPECT_EQ(bytes.size(), static_cast<size_t>(kImages * 10 * 4));
+  return torch::from_blob(const_cast<char*>(bytes.data()), {kImages, 10}, torch::kFloat32).clone();
 }
 
 torch::Tensor our_probabilities(torch::jit::Module& module) {
   torch::NoGradGuard no_grad;
-  const auto images = mnist::load_mnist(kData, mnist::MnistSplit::kTest, kCount).images.reshape({kCount, 28, 28});
+  const auto images = mnist::load_mnist(kMnistDir, mnist::MnistSplit::kTest, kImages).images.reshape({kImages, 28, 28});
   return mnist::forward_probabilities(module, "model", images);
 }
 
-double max_difference(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+double largest_difference(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 // A zip made by Python's zipfile from (name, text, deflated) entries: archives Keras never writes.
 fs::path python_zip(const fs::path& path, const std::string& entries) {
@@ -97,7 +97,7 @@ TEST(KerasArchive, ReadsWhatKeras3WroteWithKerasOwnProbabilities) {
                                  dir.path() / (architecture + ".f32"));
     ASSERT_TRUE(mnist::is_keras_archive(model));
     auto loaded = mnist::load_model_file(model, mnist::KerasInputRange::k255);
-    EXPECT_LT(max_difference(our_probabilities(loaded.module), keras), 1e-5) << architecture;
+    EXPECT_LT(largest_difference(our_probabilities(loaded.module), keras), 1e-5) << architecture;
     const auto card = nlohmann::json::parse(loaded.card_json);
     EXPECT_EQ(card["architecture"], architecture == "seed" ? "784-300-100-10" : "784-64-32-10");
     EXPECT_EQ(card["converted_from"]["keras_version"], "3.16.0");
@@ -109,22 +109,22 @@ TEST(KerasArchive, ToolsEvaluateAndConvertAKeras3File) {
   TempDir dir;
   const fs::path model = dir.path() / "seed.keras";
   const auto keras = run_keras({"write", "--model", model.string()}, dir.path() / "seed.f32");
-  const auto evaluated = run_tool({"mnist-evaluate", "--model", model.string(), "--data-dir", kData, "--limit",
-                                   std::to_string(kCount), "--out", (dir.path() / "c.png").string()});
+  const auto evaluated = run_tool({"mnist-evaluate", "--model", model.string(), "--data-dir", kMnistDir, "--limit",
+                                   std::to_string(kImages), "--out", (dir.path() / "c.png").string()});
   ASSERT_EQ(evaluated.exit_code, 0) << evaluated.err;
   const auto metrics = nlohmann::json::parse(mnist::test::read_file(dir.path() / "metrics.json"));
-  const auto labels = mnist::load_mnist(kData, mnist::MnistSplit::kTest, kCount).labels;
+  const auto labels = mnist::load_mnist(kMnistDir, mnist::MnistSplit::kTest, kImages).labels;
   EXPECT_DOUBLE_EQ(metrics["accuracy"].get<double>(), keras.argmax(1).eq(labels).to(torch::kDouble).mean().item<double>());
   // .keras to TorchScript and back to .keras: the same probabilities all the way.
   const fs::path pt = dir.path() / "seed.pt";
   const fs::path again = dir.path() / "again.keras";
   ASSERT_EQ(run_tool({"mnist-convert", model.string(), pt.string()}).exit_code, 0);
   auto converted = mnist::load_torchscript(pt);
-  EXPECT_LT(max_difference(our_probabilities(converted), keras), 1e-5);
+  EXPECT_LT(largest_difference(our_probabilities(converted), keras), 1e-5);
   const auto back = run_tool({"mnist-convert", pt.string(), again.string()});
   ASSERT_EQ(back.exit_code, 0) << back.err;
   EXPECT_NE(back.out.find("to Keras 3 archive (.keras)"), std::string::npos) << back.out;
-  EXPECT_LT(max_difference(run_keras({"predict", "--model", again.string()}, dir.path() / "again.f32"), keras), 1e-5);
+  EXPECT_LT(largest_difference(run_keras({"predict", "--model", again.string()}, dir.path() / "again.f32"), keras), 1e-5);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,9 +134,9 @@ TEST(KerasArchive, ToolsEvaluateAndConvertAKeras3File) {
 TEST(KerasArchive, Keras3LoadsTheTrainersArchiveWithOurProbabilities) {
   TempDir dir;
   const fs::path models = dir.path() / "models";
-  const auto trained = run_tool({"mnist-train", "--data-dir", kData, "--out-dir", models.string(), "--hidden", "64,32",
+  const auto trained = run_tool({"mnist-train", "--data-dir", kMnistDir, "--out-dir", models.string(), "--hidden", "64,32",
                                  "--epochs", "1", "--batch-size", "64", "--train-limit", "3000", "--test-limit",
-                                 std::to_string(kCount), "--seed", "3"});
+                                 std::to_string(kImages), "--seed", "3"});
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   EXPECT_NE(trained.out.find("wrote " + (models / "image_recognition.keras").string()), std::string::npos);
   auto ours = mnist::load_torchscript(models / "mnist_mlp.pt");
@@ -144,7 +144,7 @@ TEST(KerasArchive, Keras3LoadsTheTrainersArchiveWithOurProbabilities) {
   // Keras is given raw 0-255 pixels: scaling, normalisation and the temperature are inside.
   const auto keras = run_keras({"predict", "--model", (models / "image_recognition.keras").string()},
                                dir.path() / "keras.f32");
-  EXPECT_LT(max_difference(keras, our_probs), 1e-5);
+  EXPECT_LT(largest_difference(keras, our_probs), 1e-5);
   EXPECT_GT(our_probs.max().item<double>(), 0.5);  // a trained model, not a flat answer
 }
 
@@ -193,10 +193,10 @@ TEST(KerasArchiveDefects, EachIsOneLineNamingTheFile) {
     mnist::test::expect_one_line_failure(run, "mnist-convert", c.file.string(), c.phrase);
   }
   // And through the other tools that read models.
-  const auto evaluated = run_tool({"mnist-evaluate", "--model", truncated.string(), "--data-dir", kData, "--limit",
+  const auto evaluated = run_tool({"mnist-evaluate", "--model", truncated.string(), "--data-dir", kMnistDir, "--limit",
                                    "10", "--out", (dir.path() / "c.png").string()});
   mnist::test::expect_one_line_failure(evaluated, "mnist-evaluate", truncated.string(), "truncated");
-  const auto tuned = run_tool({"mnist-train", "--data-dir", kData, "--out-dir", (dir.path() / "t").string(), "--epochs",
+  const auto tuned = run_tool({"mnist-train", "--data-dir", kMnistDir, "--out-dir", (dir.path() / "t").string(), "--epochs",
                                "1", "--train-limit", "100", "--test-limit", "10", "--init-from", truncated.string()});
   mnist::test::expect_one_line_failure(tuned, "mnist-train", truncated.string(), "truncated");
 }
