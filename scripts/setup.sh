@@ -18,9 +18,11 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ccache ca-certificates pkg-config
   libtorch-dev libopenblas0-openmp
-  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  libcxxopts-dev libgtest-dev libhdf5-dev nlohmann-json3-dev zlib1g-dev libcpp-httplib-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-dnn-dev
+  libcxxopts-dev libgtest-dev libhdf5-dev nlohmann-json3-dev zlib1g-dev libcpp-httplib-dev libzip-dev
+  libonnx-dev libprotobuf-dev
   python3 python3-torch python3-h5py python3-numpy
+  python3-absl python3-rich python3-packaging python3-scipy python3-onnx
   chromium wrk curl
   clang-14 libclang-rt-14-dev
   stress-ng

@@ -4,7 +4,9 @@
 #include <ostream>
 
 #include "cli/model_file.h"
+#include "export/keras_archive.h"
 #include "export/keras_h5.h"
+#include "export/onnx_export.h"
 #include "export/keras_layers.h"
 #include "export/torchscript.h"
 
@@ -13,11 +15,17 @@ namespace mnist {
 ConvertSummary run_conversion(const ConvertOptions& options) {
   validate(options);
   ConvertSummary summary;
-  summary.input_format = has_hdf5_signature(options.input) ? "Keras HDF5" : "TorchScript";
+  summary.input_format = is_keras_file(options.input) ? keras_file_format(options.input) : "TorchScript";
   std::string card;
   const ImportedMlp imported = load_mlp_file(options.input, options.keras_input_range, &card);
   summary.architecture = describe_architecture(imported.spec);
-  if (writes_keras(options)) {
+  if (options.output.extension() == ".onnx") {
+    summary.output_format = "ONNX";
+    write_onnx(options.output, to_keras_layers(imported.model), card);
+  } else if (writes_keras_archive(options)) {
+    summary.output_format = "Keras 3 archive (.keras)";
+    write_keras_archive(options.output, to_keras_layers(imported.model));
+  } else if (writes_keras(options)) {
     summary.output_format = "Keras HDF5";
     write_keras_h5(options.output, to_keras_layers(imported.model), KerasH5Kind::kFullModel);
   } else {

@@ -13,10 +13,11 @@ namespace {
 cxxopts::Options convert_option_spec() {
   const ConvertOptions d;
   cxxopts::Options spec("mnist-convert",
-                        "Convert a Keras .h5 model (tf.keras 2 or Keras 3, Sequential Flatten + Dense) to "
-                        "TorchScript for any LibTorch program, or a TorchScript model from mnist-train to "
-                        "a Keras .h5. The input's format is read from its content; OUT ending in .h5 "
-                        "is written as Keras, anything else as TorchScript.");
+                        "Convert a Keras .keras or .h5 model (tf.keras 2 or Keras 3, Sequential Flatten + Dense) "
+                        "to TorchScript for any LibTorch program, or a TorchScript model from mnist-train to "
+                        "Keras. The input's format is read from its content; OUT ending in .keras is "
+                        "written as a Keras 3 archive, in .h5 as Keras HDF5, in .onnx as ONNX, anything else as "
+                        "TorchScript.");
   spec.positional_help("IN OUT");
   spec.add_options()
     ("keras-input-range", kKerasInputRangeHelp, cxxopts::value<std::string>()->default_value(to_string(d.keras_input_range)))
@@ -33,6 +34,7 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 }  // namespace
 
 bool writes_keras(const ConvertOptions& options) { return options.output.extension() == ".h5"; }
+bool writes_keras_archive(const ConvertOptions& options) { return options.output.extension() == ".keras"; }
 
 void validate(const ConvertOptions& options) {
   if (options.input.empty() || options.output.empty()) {
@@ -50,7 +52,7 @@ void validate(const ConvertOptions& options) {
 std::vector<std::pair<std::string, std::string>> describe(const ConvertOptions& options) {
   return {{"input", options.input.string()},
           {"output", options.output.string()},
-          {"output_format", writes_keras(options) ? "keras-h5" : "torchscript"},
+          {"output_format", writes_keras(options) ? "keras-h5" : writes_keras_archive(options) ? "keras" : options.output.extension() == ".onnx" ? "onnx" : "torchscript"},
           {"keras_input_range", to_string(options.keras_input_range)}};
 }
 

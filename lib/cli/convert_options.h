@@ -14,13 +14,15 @@
 namespace mnist {
 
 struct ConvertOptions {
-  std::filesystem::path input;   // a Keras .h5 (told by its HDF5 signature) or a TorchScript .pt
-  std::filesystem::path output;  // ends in .h5: Keras legacy HDF5; anything else: TorchScript
+  std::filesystem::path input;   // a Keras .keras or .h5 (told by content) or a TorchScript .pt
+  std::filesystem::path output;  // ends in .keras: Keras 3 archive; .h5: Keras legacy HDF5; else TorchScript
   KerasInputRange keras_input_range = KerasInputRange::k255;  // for a Keras .h5 input
 };
 
 // True when `output` names a Keras file (by its name: the file does not exist yet).
 bool writes_keras(const ConvertOptions& options);
+// True for an OUT ending in .keras: a Keras 3 archive.
+bool writes_keras_archive(const ConvertOptions& options);
 
 // Throws UsageError for missing or equal paths, or a Keras name Keras would not load as this layout.
 void validate(const ConvertOptions& options);

@@ -8,6 +8,7 @@
 #include "cli/command_line.h"
 #include "cli/model_card.h"
 #include "core/errors.h"
+#include "export/keras_archive.h"
 #include "export/keras_layers.h"
 #include "export/torchscript.h"
 
@@ -27,19 +28,19 @@ ImportedMlp import_keras(const fs::path& path, const KerasModel& keras, KerasInp
 }  // namespace
 
 LoadedModel load_model_file(const fs::path& path, KerasInputRange range) {
-  if (!has_hdf5_signature(path)) return {load_torchscript(path), read_model_card(path)};
-  const KerasModel keras = load_keras_model(path);
+  if (!is_keras_file(path)) return {load_torchscript(path), read_model_card(path)};
+  const KerasModel keras = load_any_keras_model(path);
   const ImportedMlp imported = import_keras(path, keras, range);
   return {to_torchscript(imported.model), keras_model_card_json(path, keras, imported.spec, range)};
 }
 
 ImportedMlp load_mlp_file(const fs::path& path, KerasInputRange range, std::string* card_json) {
-  if (!has_hdf5_signature(path)) {
+  if (!is_keras_file(path)) {
     ImportedMlp imported = mlp_from_torchscript(path);
     if (card_json != nullptr) *card_json = read_model_card(path);
     return imported;
   }
-  const KerasModel keras = load_keras_model(path);
+  const KerasModel keras = load_any_keras_model(path);
   ImportedMlp imported = import_keras(path, keras, range);
   if (card_json != nullptr) *card_json = keras_model_card_json(path, keras, imported.spec, range);
   return imported;
@@ -54,7 +55,7 @@ std::string keras_model_card_json(const fs::path& path, const KerasModel& keras,
       path.stem().string(), spec,
       {{"path", path.string()},
        {"format", keras.weights_only ? "Keras HDF5 weights (save_weights); relu then softmax assumed"
-                                     : "Keras HDF5 model (model.save)"},
+                                     : is_keras_archive(path) ? "Keras 3 .keras archive (model.save)" : "Keras HDF5 model (model.save)"},
        {"keras_version", keras.keras_version},
        {"backend", keras.backend},
        {"keras_input_range", to_string(range)},

@@ -20,7 +20,9 @@
 #include "data/augmented_epochs.h"
 #include "data/mnist_bytes_dataset.h"
 #include "data/mnist_dataset.h"
+#include "export/keras_archive.h"
 #include "export/keras_h5.h"
+#include "export/onnx_export.h"
 #include "export/keras_layers.h"
 #include "export/torchscript.h"
 #include "model/model.h"
@@ -173,14 +175,16 @@ class TrainingRun {
     const double temperature = calibrate();
     std::optional<ModelCalibration> card_calibration;
     if (summary_.calibration) card_calibration = ModelCalibration{summary_.calibration->fit, summary_.calibration->held_out};
-    export_torchscript(trainer_.model(), outputs_.torchscript,
-                       model_card_json(options_, spec_, history_, card_calibration ? &*card_calibration : nullptr),
-                       temperature);
+    const std::string card =
+        model_card_json(options_, spec_, history_, card_calibration ? &*card_calibration : nullptr);
+    export_torchscript(trainer_.model(), outputs_.torchscript, card, temperature);
     const auto keras_layers = to_keras_layers(trainer_.model(), temperature);
     write_keras_h5(outputs_.keras_model, keras_layers, KerasH5Kind::kFullModel);
     write_keras_h5(outputs_.keras_weights, keras_layers, KerasH5Kind::kWeightsOnly);
+    write_keras_archive(outputs_.keras_archive, keras_layers);
+    write_onnx(outputs_.onnx, keras_layers, card);
     draw_training_curves(outputs_.train_log, outputs_.training_curves);
-    summary_.files_written = {outputs_.torchscript, outputs_.keras_model, outputs_.keras_weights,
+    summary_.files_written = {outputs_.torchscript, outputs_.keras_model, outputs_.keras_weights, outputs_.keras_archive, outputs_.onnx,
                               outputs_.train_log,   outputs_.training_curves, outputs_.checkpoint};
   }
 
@@ -311,6 +315,8 @@ TrainOutputs::TrainOutputs(const fs::path& out_dir)
     : torchscript(out_dir / "mnist_mlp.pt"),
       keras_model(out_dir / "image_recognition.h5"),
       keras_weights(out_dir / "weights.h5"),
+      keras_archive(out_dir / "image_recognition.keras"),
+      onnx(out_dir / "mnist_mlp.onnx"),
       train_log(out_dir / "train_log.csv"),
       training_curves(out_dir / "training_curves.png"),
       checkpoint(out_dir / "checkpoint.pt") {}

@@ -25,7 +25,7 @@ namespace mnist {
 
 // The files mnist-train writes into out_dir.
 struct TrainOutputs {
-  std::filesystem::path torchscript, keras_model, keras_weights, train_log, training_curves,
+  std::filesystem::path torchscript, keras_model, keras_weights, keras_archive, onnx, train_log, training_curves,
       checkpoint;
   explicit TrainOutputs(const std::filesystem::path& out_dir);
 };

@@ -1,6 +1,7 @@
 // The HDF5 plumbing that writing and reading Keras H5 files share: owned identifiers, checked
-// calls that become one-line errors, HDF5's own error printing silenced, and the names of the
-// layout. Internal to lib/export: only keras_h5_write.cpp and keras_h5_read.cpp include it.
+// calls that become one-line errors, HDF5's own error printing silenced, the names of the
+// layout, and the reading steps both readers take. Internal to lib/export: only
+// keras_h5_write.cpp, keras_h5_read.cpp and keras_h5_import.cpp include it.
 //
 // Design: every HDF5 identifier is owned by a Hid, so each one is closed on every path, errors
 // included; every HDF5 call is checked and turned into one line naming the file, the object and,
@@ -118,5 +119,19 @@ inline std::string shape_text(const std::vector<hsize_t>& dims) {
   }
   return text + (dims.size() == 1 ? ",)" : ")");
 }
+
+// ---- Reading steps both readers take (keras_h5_read.cpp, keras_h5_import.cpp) ----
+
+// Opens base/relative through hard links only (Keras 3 refuses soft and external links) and
+// checks that every level but the last is a group and the last is of `expected` type.
+Hid open_hard(const Hdf5Errors& h5, hid_t base, const std::string& base_name,
+              const std::string& relative, H5I_type_t expected);
+
+// Shape of a float32 little-endian, internally stored dataset; anything else is an error.
+std::vector<hsize_t> float_dataset_shape(const Hdf5Errors& h5, hid_t dataset, const std::string& name);
+
+// Reads `count` float32 values of a dataset, refusing more than kMaxValuesPerDataset.
+std::vector<float> read_floats(const Hdf5Errors& h5, hid_t dataset, const std::string& name,
+                               hsize_t count);
 
 }  // namespace mnist::keras_h5_detail

@@ -15,6 +15,7 @@
 #include "core/errors.h"
 #include "core/mnist_shape.h"
 #include "core/text.h"
+#include "export/keras_config.h"
 #include "export/keras_h5.h"
 #include "export/keras_h5_hdf5.h"
 #include "export/keras_h5_isolated.h"
@@ -24,41 +25,6 @@ namespace fs = std::filesystem;
 using namespace keras_h5_detail;
 
 namespace {
-
-// Opens base/relative through hard links only (Keras 3 refuses soft and external links) and
-// checks that every level but the last is a group and the last is of `expected` type.
-Hid open_hard(const Hdf5Errors& h5, hid_t base, const std::string& base_name,
-              const std::string& relative, H5I_type_t expected) {
-  const char* expected_text = expected == H5I_GROUP ? "group" : "dataset";
-  // One group level per '/', the way h5py and HDF5 resolve a relative path.
-  const std::vector<std::string> parts = split_text(relative, '/');
-  hid_t at = base;
-  std::string at_name = base_name;
-  Hid held(H5I_INVALID_HID, H5Oclose);
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const std::string& part = parts[i];
-    if (part.empty()) {
-      h5.fail(at_name + ": \"" + relative + "\" is not a path relative to " + base_name);
-    }
-    const std::string next_name = child_name(at_name, part);
-    if (!h5.check_tri(H5Lexists(at, part.c_str(), H5P_DEFAULT), next_name + ": cannot look up")) {
-      h5.fail(next_name + ": missing");
-    }
-    H5L_info_t link_info;
-    h5.check(H5Lget_info(at, part.c_str(), &link_info, H5P_DEFAULT), next_name + ": cannot read link");
-    if (link_info.type != H5L_TYPE_HARD) {
-      h5.fail(next_name + ": is a soft or external link; Keras follows hard links only");
-    }
-    held = h5.own(H5Oopen(at, part.c_str(), H5P_DEFAULT), H5Oclose, next_name + ": cannot open");
-    const H5I_type_t want = i + 1 < parts.size() ? H5I_GROUP : expected;
-    if (H5Iget_type(held.get()) != want) {
-      h5.fail(next_name + ": not a " + (want == H5I_GROUP ? "group" : expected_text));
-    }
-    at = held.get();
-    at_name = next_name;
-  }
-  return held;
-}
 
 enum class StringShape { kScalar, kList };
 
@@ -139,38 +105,6 @@ std::vector<DenseConfig> dense_configs_from_model_config(const Hdf5Errors& h5, c
     h5.fail(std::string("/@model_config: not a Sequential model config: ") + e.what());
   }
   return dense_configs;
-}
-
-// Shape of a float32 little-endian, internally stored dataset; anything else is an error.
-std::vector<hsize_t> float_dataset_shape(const Hdf5Errors& h5, hid_t dataset, const std::string& name) {
-  Hid type = h5.own(H5Dget_type(dataset), H5Tclose, name + ": cannot read type");
-  if (!h5.check_tri(H5Tequal(type.get(), H5T_IEEE_F32LE), name + ": cannot compare type")) {
-    h5.fail(name + ": not float32 little-endian");
-  }
-  Hid plist = h5.own(H5Dget_create_plist(dataset), H5Pclose, name + ": cannot read properties");
-  const H5D_layout_t layout = H5Pget_layout(plist.get());
-  if (layout < 0) h5.fail_in_hdf5(name + ": cannot read layout");
-  if (layout == H5D_VIRTUAL) h5.fail(name + ": a virtual dataset; Keras refuses those");
-  const int external_files = H5Pget_external_count(plist.get());
-  if (external_files < 0) h5.fail_in_hdf5(name + ": cannot read storage");
-  if (external_files > 0) h5.fail(name + ": stored in external files; Keras refuses those");
-
-  Hid space = h5.own(H5Dget_space(dataset), H5Sclose, name + ": cannot read dataspace");
-  if (H5Sget_simple_extent_type(space.get()) != H5S_SIMPLE) h5.fail(name + ": not an array");
-  const int rank = H5Sget_simple_extent_ndims(space.get());
-  if (rank < 0) h5.fail_in_hdf5(name + ": cannot read rank");
-  std::vector<hsize_t> dims(static_cast<size_t>(rank));
-  h5.check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), name + ": cannot read shape");
-  return dims;
-}
-
-std::vector<float> read_floats(const Hdf5Errors& h5, hid_t dataset, const std::string& name,
-                               hsize_t count) {
-  if (count > kMaxValuesPerDataset) h5.fail(name + ": too large to be a layer of this model");
-  std::vector<float> values(count);
-  h5.check(H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-           name + ": cannot read data");
-  return values;
 }
 
 // One weighted layer: weight_names -> [kernel (inputs, units), bias (units,)].
@@ -367,114 +301,6 @@ std::string read_keras_text(const Hdf5Errors& h5, hid_t object, const std::strin
   return items.front();
 }
 
-// One entry of model_config's layer list, reduced to what the MLP needs.
-struct ConfigLayer {
-  std::string name;
-  std::string class_name;
-  int64_t units = 0;
-  std::string activation;
-  bool use_bias = true;
-  std::optional<std::vector<int64_t>> input_shape;  // without the batch axis, where the config gives one
-
-  std::string label() const { return name + " (" + class_name + ")"; }
-};
-
-std::optional<std::vector<int64_t>> declared_input_shape(const Hdf5Errors& h5, const ConfigLayer& layer,
-                                                         const nlohmann::json& config) {
-  for (const char* key : {"batch_shape", "batch_input_shape"}) {
-    if (!config.contains(key) || config.at(key).is_null()) continue;
-    std::vector<int64_t> shape;
-    const auto& dims = config.at(key);
-    if (!dims.is_array() || dims.empty()) h5.fail("layer " + layer.label() + ": " + key + " is not a shape");
-    for (size_t i = 1; i < dims.size(); ++i) shape.push_back(dims[i].is_number_integer() ? dims[i].get<int64_t>() : -1);
-    return shape;
-  }
-  if (config.contains("input_shape") && config.at("input_shape").is_array()) {
-    std::vector<int64_t> shape;
-    for (const auto& dim : config.at("input_shape")) shape.push_back(dim.is_number_integer() ? dim.get<int64_t>() : -1);
-    return shape;
-  }
-  return std::nullopt;
-}
-
-bool is_supported_activation(const std::string& activation) {
-  for (const char* known : kKerasActivations) {
-    if (activation == known) return true;
-  }
-  return false;
-}
-
-ConfigLayer parse_config_layer(const Hdf5Errors& h5, const nlohmann::json& entry, size_t index) {
-  ConfigLayer layer;
-  layer.class_name = entry.value("class_name", "");
-  const nlohmann::json config = entry.contains("config") ? entry.at("config") : nlohmann::json::object();
-  layer.name = config.is_object() ? config.value("name", "layer " + std::to_string(index)) : "";
-  if (!config.is_object()) h5.fail("/@model_config: layer " + std::to_string(index) + " has no config");
-  if (layer.class_name != "InputLayer" && layer.class_name != "Flatten" && layer.class_name != "Dense" &&
-      layer.class_name != "Dropout") {
-    h5.fail("layer " + layer.label() + " is not supported; supported are InputLayer, Flatten, Dense "
-            "and Dropout (a Sequential MLP)");
-  }
-  layer.input_shape = declared_input_shape(h5, layer, config);
-  if (layer.class_name == "Flatten" && config.value("data_format", "channels_last") != "channels_last") {
-    h5.fail("layer " + layer.label() + ": data_format " + config.at("data_format").dump() +
-            " is not supported; only channels_last");
-  }
-  if (layer.class_name == "Dense") {
-    if (!config.contains("units") || !config.at("units").is_number_integer()) {
-      h5.fail("layer " + layer.label() + ": no integer units in its config");
-    }
-    layer.units = config.at("units").get<int64_t>();
-    const auto& activation = config.contains("activation") ? config.at("activation") : nlohmann::json("linear");
-    layer.activation = activation.is_string() ? activation.get<std::string>() : activation.dump();
-    if (!is_supported_activation(layer.activation)) {
-      h5.fail("layer " + layer.label() + ": activation " + layer.activation +
-              " is not supported; use relu, softmax, linear, sigmoid or tanh");
-    }
-    layer.use_bias = config.value("use_bias", true);
-  }
-  return layer;
-}
-
-// The layers of a Sequential model_config (tf.keras 2, Keras 3, or the bare list of old tf.keras).
-std::vector<ConfigLayer> parse_sequential_config(const Hdf5Errors& h5, const std::string& text) {
-  std::vector<ConfigLayer> layers;
-  try {
-    const nlohmann::json model = nlohmann::json::parse(text);
-    const std::string class_name = model.value("class_name", "");
-    if (class_name != "Sequential") {
-      h5.fail(std::string("a ") + (class_name == "Functional" || class_name == "Model" ? "functional model" : "model") +
-              " (class_name " + model.value("class_name", nlohmann::json()).dump() +
-              "), not Sequential; only Sequential models of Flatten and Dense layers are supported");
-    }
-    const nlohmann::json& config = model.at("config");
-    const nlohmann::json& entries = config.is_array() ? config : config.at("layers");
-    for (size_t i = 0; i < entries.size(); ++i) layers.push_back(parse_config_layer(h5, entries.at(i), i));
-  } catch (const nlohmann::json::exception& e) {
-    h5.fail(std::string("/@model_config: not a Keras Sequential model config (") + e.what() + ")");
-  }
-  return layers;
-}
-
-// The input shape the model declares must be one image: 28x28 (with or without a channel) or 784.
-void check_input_shape(const Hdf5Errors& h5, const std::vector<ConfigLayer>& layers) {
-  for (const ConfigLayer& layer : layers) {
-    if (!layer.input_shape) continue;
-    const auto& shape = *layer.input_shape;
-    const std::vector<int64_t> side_side{kImageSide, kImageSide};
-    const bool fits = shape == side_side || shape == std::vector<int64_t>{kImagePixels} ||
-                      shape == std::vector<int64_t>{kImageSide, kImageSide, 1} ||
-                      shape == std::vector<int64_t>{1, kImageSide, kImageSide};
-    if (!fits) {
-      std::string text = "(None";
-      for (const int64_t dim : shape) text += ", " + (dim < 0 ? std::string("None") : std::to_string(dim));
-      h5.fail("layer " + layer.label() + ": input shape " + text +
-              ") is not a 28x28 image or 784 pixels, what an MNIST model takes");
-    }
-    return;  // the first declared shape is the model's input
-  }
-}
-
 struct WeightedGroup {
   std::string name;
   std::string path;
@@ -586,20 +412,6 @@ std::vector<DenseLayerWeights> read_imported_layers(const Hdf5Errors& h5, hid_t 
   return layers;
 }
 
-// The project's MLP ends in 10 class scores: probabilities (softmax) or logits (linear).
-void check_output_layer(const Hdf5Errors& h5, const std::vector<DenseLayerWeights>& layers,
-                        const std::string& last_label) {
-  const DenseLayerWeights& last = layers.back();
-  if (last.units != kNumClasses) {
-    h5.fail("layer " + last_label + ": " + std::to_string(last.units) +
-            " units; the last layer must give the 10 digit classes");
-  }
-  if (last.activation != "softmax" && last.activation != "linear") {
-    h5.fail("layer " + last_label + ": activation " + last.activation +
-            " on the last layer; it must be softmax (probabilities) or linear (logits)");
-  }
-}
-
 // A save_weights file has no config: Dense layers named as the groups, relu then softmax.
 std::vector<ConfigLayer> assumed_config(const Hdf5Errors& h5, hid_t group, const std::string& group_name) {
   std::vector<ConfigLayer> layers;
@@ -672,8 +484,8 @@ KerasModel read_keras_model(const Hid& file, const std::string& name) {
 
   std::vector<ConfigLayer> config_layers;
   if (has_config) {
-    config_layers = parse_sequential_config(h5, read_keras_text(h5, file.get(), "/", "model_config"));
-    check_input_shape(h5, config_layers);
+    config_layers = parse_sequential_config(name, "/@model_config", read_keras_text(h5, file.get(), "/", "model_config"));
+    check_input_shape(name, config_layers);
   } else {
     model.weights_only = true;
     config_layers = assumed_config(h5, group, group_name);
@@ -683,7 +495,7 @@ KerasModel read_keras_model(const Hid& file, const std::string& name) {
   for (const ConfigLayer& layer : config_layers) {
     if (layer.class_name == "Dense") last_label = layer.label();
   }
-  check_output_layer(h5, model.layers, last_label);
+  check_output_layer(name, model.layers, last_label);
   return model;
 }
 
