@@ -144,12 +144,12 @@ TEST(TrainCli, ShortRunWritesEveryFileAndPrintsASummary) {
   EXPECT_NE(run.out.find("epochs=2\n"), std::string::npos);
   EXPECT_NE(run.out.find("blas="), std::string::npos);
   EXPECT_NE(run.out.find("samples/s"), std::string::npos);
-  for (const char* name : {"mnist_mlp.pt", "image_recognition.h5", "weights.h5", "train_log.csv",
-                           "training_curves.png", "checkpoint.pt"}) {
+  for (const char* name : {"mnist_mlp.pt", "image_recognition.h5", "weights.h5", "image_recognition.keras",
+                           "mnist_mlp.onnx", "train_log.csv", "training_curves.png", "checkpoint.pt"}) {
     EXPECT_TRUE(fs::exists(dir.path() / name)) << name;
     EXPECT_NE(run.out.find("wrote " + (dir.path() / name).string()), std::string::npos) << name;
   }
-  EXPECT_EQ(mnist::test::count_files(dir.path()), 6) << "temporary files left behind";
+  EXPECT_EQ(mnist::test::count_files(dir.path()), 8) << "temporary files left behind";
   const std::string log = read_file(dir.path() / "train_log.csv");
   EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 3) << log;
   EXPECT_EQ(log.rfind("epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,seconds\n1,", 0), 0u) << log;
