@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -30,8 +31,27 @@ namespace {
 
 const std::string kScript = std::string(MNIST_TEST_SCRIPTS_DIR) + "/keras3_archives.py";
 const std::string kMnistDir = MNIST_TEST_DATA_DIR;
-const fs::path kKeras3 = fs::path(MNIST_TEST_SCRIPTS_DIR) / "../../../shared/keras3";
+const fs::path kKeras3 = MNIST_KERAS3_DIR;
 constexpr int64_t kImages = 200;  // test images compared
+
+// Empty where the Keras 3 judge is at hand, else why it is not.
+std::string keras3_judge_absence() {
+  if (fs::exists(kKeras3 / "keras-3.16-src.tar.xz") && fs::is_directory(kKeras3 / "stubs")) {
+    return "";
+  }
+  return "the Keras 3 judge is not at " + kKeras3.string() +
+         " (keras-3.16-src.tar.xz and stubs/; configure with -DMNIST_KERAS3_DIR=FOLDER)";
+}
+
+// Keras 3 cannot be installed from Debian: a new user's machine may lack it, and the test says so
+// and is skipped. CI has it, and there a missing judge is a failure, never a skip.
+#define SKIP_UNLESS_KERAS3_JUDGE()                              \
+  if (const std::string absence = keras3_judge_absence(); !absence.empty()) { \
+    if (std::getenv("CI") != nullptr) {                          \
+      FAIL() << absence;                                         \
+    }                                                            \
+    GTEST_SKIP() << absence;                                     \
+  }
 
 // Keras' source, extracted once per test program into a temporary folder (never the repository).
 const fs::path& keras_source() {
@@ -90,6 +110,7 @@ fs::path python_zip(const fs::path& path, const std::string& entries) {
 // ---------------------------------------------------------------------------------------------
 
 TEST(KerasArchive, ReadsWhatKeras3WroteWithKerasOwnProbabilities) {
+  SKIP_UNLESS_KERAS3_JUDGE();
   TempDir dir;
   for (const std::string architecture : {"seed", "other"}) {
     const fs::path model = dir.path() / (architecture + ".keras");
@@ -106,6 +127,7 @@ TEST(KerasArchive, ReadsWhatKeras3WroteWithKerasOwnProbabilities) {
 }
 
 TEST(KerasArchive, ToolsEvaluateAndConvertAKeras3File) {
+  SKIP_UNLESS_KERAS3_JUDGE();
   TempDir dir;
   const fs::path model = dir.path() / "seed.keras";
   const auto keras = run_keras({"write", "--model", model.string()}, dir.path() / "seed.f32");
@@ -132,6 +154,7 @@ TEST(KerasArchive, ToolsEvaluateAndConvertAKeras3File) {
 // ---------------------------------------------------------------------------------------------
 
 TEST(KerasArchive, Keras3LoadsTheTrainersArchiveWithOurProbabilities) {
+  SKIP_UNLESS_KERAS3_JUDGE();
   TempDir dir;
   const fs::path models = dir.path() / "models";
   const auto trained = run_tool({"mnist-train", "--data-dir", kMnistDir, "--out-dir", models.string(), "--hidden", "64,32",
@@ -154,8 +177,11 @@ TEST(KerasArchive, Keras3LoadsTheTrainersArchiveWithOurProbabilities) {
 
 TEST(KerasArchiveDefects, EachIsOneLineNamingTheFile) {
   TempDir dir;
+  // A sound archive to break, from our own writer: this test needs no Keras.
   const fs::path good = dir.path() / "good.keras";
-  run_keras({"write", "--model", good.string()}, dir.path() / "good.f32");
+  mnist::DenseLayerWeights layer{784, 10, std::vector<float>(784 * 10, 0.01F), std::vector<float>(10, 0.0F), "softmax"};
+  mnist::write_keras_archive(good, {layer});
+  ASSERT_EQ(run_tool({"mnist-convert", good.string(), (dir.path() / "good.pt").string()}).exit_code, 0);
   const std::string bytes = mnist::test::read_file(good);
   const fs::path truncated = dir.path() / "truncated.keras";
   std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
