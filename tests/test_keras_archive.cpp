@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/model_file.h"
+#include "export/model_file.h"
 #include "cli_expectations.h"
 #include "data/mnist_dataset.h"
 #include "export/keras_archive.h"

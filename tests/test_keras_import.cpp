@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/model_file.h"
+#include "export/model_file.h"
 #include "cli_expectations.h"
 #include "core/errors.h"
 #include "data/mnist_dataset.h"

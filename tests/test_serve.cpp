@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "data/mnist_dataset.h"
-#include "export/digit_classifier.h"
+#include "inference/digit_classifier.h"
 #include "export/torchscript.h"
 #include "image/image_preprocess.h"
 #include "model/model.h"

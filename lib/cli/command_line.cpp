@@ -59,8 +59,6 @@ void reject_unmatched(const cxxopts::ParseResult& parsed) {
   }
 }
 
-std::string to_string(KerasInputRange range) { return range == KerasInputRange::k255 ? "255" : "1"; }
-
 KerasInputRange parse_keras_input_range(const std::string& text) {
   if (text == "255") return KerasInputRange::k255;
   if (text == "1") return KerasInputRange::k1;

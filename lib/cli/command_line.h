@@ -49,9 +49,8 @@ std::optional<cxxopts::ParseResult> parse_or_help(cxxopts::Options& spec,
 // Throws UsageError for the first positional argument nobody asked for.
 void reject_unmatched(const cxxopts::ParseResult& parsed);
 
-// --keras-input-range, which every tool that reads a model takes: "255" or "1". parse throws
-// UsageError naming the option.
-std::string to_string(KerasInputRange range);
+// --keras-input-range, which every tool that reads a model takes: "255" or "1" (to_string is
+// export/keras_h5.h's). Throws UsageError naming the option.
 KerasInputRange parse_keras_input_range(const std::string& text);
 inline constexpr const char* kKerasInputRangeHelp =
     "pixel range a Keras .h5 model was trained on: 255 (raw 0-255 pixels, as the Keras script) or 1";

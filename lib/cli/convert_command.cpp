@@ -3,7 +3,7 @@
 
 #include <ostream>
 
-#include "cli/model_file.h"
+#include "export/model_file.h"
 #include "export/keras_archive.h"
 #include "export/keras_h5.h"
 #include "export/onnx_export.h"

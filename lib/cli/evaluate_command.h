@@ -23,6 +23,7 @@
 #include "report/calibration.h"
 #include "report/class_metrics.h"
 #include "report/evaluation.h"
+#include "report/model_evaluation.h"
 
 namespace mnist {
 
@@ -31,15 +32,6 @@ struct EvaluateOutputs {
   std::filesystem::path confusion_png, metrics_json, misclassified_png, reliability_png;
   std::filesystem::path train_log, training_curves_png;  // beside the model
   explicit EvaluateOutputs(const EvaluateOptions& options);
-};
-
-// Accuracy on one drawn variant of the evaluated images (--drawn-variants).
-struct VariantAccuracy {
-  std::string variant;  // e.g. "round-brush"
-  int64_t count = 0;
-  int64_t correct = 0;
-  int64_t unprepared = 0;  // images the preparation refused (counted as wrong)
-  double accuracy() const { return count > 0 ? static_cast<double>(correct) / count : 0; }
 };
 
 struct EvaluateSummary {
@@ -56,30 +48,8 @@ struct EvaluateSummary {
   std::vector<VariantAccuracy> variants;  // with --drawn-variants
 };
 
-// The accuracy of `module` on every drawn variant of `data` (image/drawn_variants.h): each image
-// rendered, encoded as PNG and prepared as mnist-serve prepares an upload, then classified.
-std::vector<VariantAccuracy> evaluate_drawn_variants(torch::jit::Module& module, const std::string& model_label,
-                                                     const MnistTensors& data, const c10::Device& device,
-                                                     int64_t batch_size);
-
-// Runs a TorchScript classifier (probabilities out) over `data` as evaluate() does, checking
-// that every output is an [N,10] tensor of probabilities; otherwise throws RuntimeError
-// starting with `model_label`. When `probabilities` is given it receives all outputs, [N,10]
-// float on the CPU, in the order of `data`.
-EvalResult evaluate_torchscript(torch::jit::Module& module, const std::string& model_label,
-                                const MnistTensors& data, const c10::Device& device,
-                                int64_t batch_size, at::Tensor* probabilities = nullptr);
-
-// The top-class probability of every row of probabilities [N,10] and whether it is the label.
-ConfidenceSet confidence_set(const at::Tensor& probabilities, const at::Tensor& labels);
-
 // The coverage table for people: per threshold, the share answered and their accuracy.
 std::string format_coverage_table(const std::vector<CoveragePoint>& table);
-
-// Indices of the wrongly classified rows with the highest predicted probability, most confident
-// first (ties: lower index first), at most `count` of them.
-std::vector<int64_t> most_confident_mistakes(const at::Tensor& probabilities,
-                                             const at::Tensor& labels, int64_t count);
 
 EvaluateSummary run_evaluation(const EvaluateOptions& options, const c10::Device& device);
 

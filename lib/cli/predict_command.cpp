@@ -12,10 +12,10 @@
 #include <ostream>
 
 #include "cli/command_line.h"
-#include "cli/model_file.h"
+#include "export/model_file.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
-#include "export/digit_classifier.h"
+#include "inference/digit_classifier.h"
 #include "export/torchscript.h"
 #include "image/image_preprocess.h"
 #include "model/model.h"
@@ -62,8 +62,8 @@ PredictionReport run_prediction(const PredictOptions& options, const c10::Device
   if (!options.save_preprocessed.empty()) ensure_writable_directory(options.save_preprocessed);
 
   PredictionReport report;
-  std::vector<std::vector<float>> fields;
-  std::vector<size_t> field_owner;  // index into report.images
+  std::vector<std::vector<float>> pixel_vectors;
+  std::vector<size_t> digit_owner;  // index into report.images
   std::map<std::string, int> stems_used;
   for (const auto& file : options.images) {
     ImagePrediction& prediction = report.images.emplace_back();
@@ -83,15 +83,15 @@ PredictionReport run_prediction(const PredictOptions& options, const c10::Device
       prediction.preprocessed = preprocessed_path(options.save_preprocessed, file, stems_used);
       write_digit_png(prediction.preprocessed, digit.pixels);
     }
-    fields.push_back(std::move(digit.pixels));
-    field_owner.push_back(report.images.size() - 1);
+    pixel_vectors.push_back(std::move(digit.pixels));
+    digit_owner.push_back(report.images.size() - 1);
   }
-  if (fields.empty()) return report;
+  if (pixel_vectors.empty()) return report;
 
-  auto answers = classify_digits(model, options.model.string(), fields, device);
+  auto answers = classify_digits(model, options.model.string(), pixel_vectors, device);
   for (size_t i = 0; i < answers.size(); ++i) {
     mark_uncertain(answers[i], options.uncertain_below);
-    ImagePrediction& prediction = report.images[field_owner[i]];
+    ImagePrediction& prediction = report.images[digit_owner[i]];
     prediction.digit = answers[i].digit;
     prediction.probability = answers[i].probability;
     prediction.top = answers[i].top;

@@ -15,7 +15,7 @@
 
 #include "cli/command_line.h"
 #include "cli/predict_options.h"
-#include "export/digit_classifier.h"
+#include "inference/digit_classifier.h"
 
 namespace mnist {
 

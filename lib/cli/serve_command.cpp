@@ -6,7 +6,7 @@
 #include <ostream>
 #include <thread>
 
-#include "cli/model_file.h"
+#include "export/model_file.h"
 #include "cli/serve_options.h"
 #include "export/torchscript.h"
 #include "runtime/device.h"

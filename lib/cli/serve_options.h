@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "export/keras_h5.h"
-#include "export/digit_classifier.h"
+#include "inference/digit_classifier.h"
 
 namespace mnist {
 

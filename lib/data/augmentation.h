@@ -6,7 +6,7 @@
 // Every image's transform derives from (seed, image index) alone, so the result does not depend
 // on how the work is split or threaded.
 // Not for: producing whole epochs in the background (augmented_epochs.h), choosing the
-// parameters (cli/train_options.h holds the recipes).
+// parameters (train/training_options.h holds the recipes).
 #pragma once
 
 #include <cstdint>

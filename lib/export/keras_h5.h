@@ -54,6 +54,9 @@ bool has_hdf5_signature(const std::filesystem::path& path);
 // project's contract, pixels in [0, 1].
 enum class KerasInputRange { k255, k1 };
 
+// "255" or "1", as --keras-input-range spells it and the model card records it.
+inline std::string to_string(KerasInputRange range) { return range == KerasInputRange::k255 ? "255" : "1"; }
+
 // A Keras model as the Keras loaders see it, reduced to what this project's MLP needs.
 struct KerasModel {
   std::string keras_version;  // as the file says, e.g. "2.15.0" or "3.16.0"; empty if absent

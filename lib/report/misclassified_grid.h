@@ -1,6 +1,6 @@
 // A picture of the images a classifier got wrong, each captioned "true -> predicted (probability)"
 // with its index in the evaluated split, so a user can see what the mistakes look like.
-// Not for: choosing which images to show (evaluate_command.h picks the most confident mistakes).
+// Not for: choosing which images to show (report/model_evaluation.h picks the most confident mistakes).
 #pragma once
 
 #include <cstdint>

@@ -32,7 +32,7 @@ BatchingClassifier::~BatchingClassifier() {
   worker_.join();
 }
 
-TimedAnswer BatchingClassifier::classify(std::vector<float> field) {
+TimedAnswer BatchingClassifier::classify(std::vector<float> pixels) {
   std::future<TimedAnswer> answer;
   {
     const std::lock_guard<std::mutex> lock(mutex_);
@@ -40,7 +40,7 @@ TimedAnswer BatchingClassifier::classify(std::vector<float> field) {
       throw QueueFullError(std::to_string(queue_.size()) + " requests are waiting for the model");
     }
     Pending& pending = queue_.emplace_back();
-    pending.field = std::move(field);
+    pending.pixels = std::move(pixels);
     pending.handed_in = std::chrono::steady_clock::now();
     answer = pending.answer.get_future();
   }
@@ -89,14 +89,14 @@ std::vector<BatchingClassifier::Pending> BatchingClassifier::next_batch() {
 
 void BatchingClassifier::run_batch(std::vector<Pending>& batch) {
   const auto start = std::chrono::steady_clock::now();
-  std::vector<std::vector<float>> fields;
-  fields.reserve(batch.size());
-  for (auto& pending : batch) fields.push_back(std::move(pending.field));
+  std::vector<std::vector<float>> pixel_vectors;
+  pixel_vectors.reserve(batch.size());
+  for (auto& pending : batch) pixel_vectors.push_back(std::move(pending.pixels));
   // Counted before anyone is answered: a client that has its answer, or a server that has
   // answered everyone, reads a final count.
   if (on_batch_) on_batch_(static_cast<int64_t>(batch.size()));
   try {
-    const auto answers = classify_digits(model_, model_label_, fields, device_);
+    const auto answers = classify_digits(model_, model_label_, pixel_vectors, device_);
     const double model_seconds = seconds_since(start);
     for (size_t i = 0; i < batch.size(); ++i) {
       TimedAnswer timed;

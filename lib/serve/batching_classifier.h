@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "export/digit_classifier.h"
+#include "inference/digit_classifier.h"
 
 namespace mnist {
 
@@ -57,7 +57,7 @@ class BatchingClassifier {
 
   // Blocks until the digit (kImagePixels floats in [0, 1]) is classified. Throws QueueFullError,
   // or what the model threw (RuntimeError naming the model).
-  TimedAnswer classify(std::vector<float> field);
+  TimedAnswer classify(std::vector<float> pixels);
 
   // From now on a batch runs as soon as it has a request: a stopping server holds no answer back
   // for company. Callable from any thread, more than once.
@@ -68,7 +68,7 @@ class BatchingClassifier {
 
  private:
   struct Pending {
-    std::vector<float> field;
+    std::vector<float> pixels;
     std::promise<TimedAnswer> answer;
     std::chrono::steady_clock::time_point handed_in;
   };

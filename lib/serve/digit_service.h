@@ -3,6 +3,12 @@
 // every refusal as a JSON error with its status. Handlers only parse the request, call the same
 // library functions the CLIs call, and answer; limits (body, pixels, time, queue) are checked
 // before the work they guard.
+// One POST /v1/predict through the files: digit_service.cpp's predict() hands the body to
+// request_body.h (JSON, multipart or raw image: limits, decoding, image/image_preprocess.h's
+// MNIST-style preparation, giving a PreparedRequest with 784 pixels), then to
+// batching_classifier.h (queued, run with whatever else arrived in a batch through
+// inference/digit_classifier.h), and answers with prediction_answer.h's JSON; service_metrics.h
+// counts it. An HttpError thrown on the way becomes its status and a JSON error.
 // Not for: options and signals (cli/serve_command.h).
 #pragma once
 
@@ -15,7 +21,7 @@
 #include <string>
 
 #include "serve/batching_classifier.h"
-#include "serve/predict_request.h"
+#include "serve/prediction_answer.h"
 #include "serve/service_metrics.h"
 
 namespace mnist {

@@ -3,7 +3,7 @@
 // multipart/form-data body, or JSON pixels ({"pixels": [784 values in [0,1]]} or 28 rows of 28).
 // Every refusal is an HttpError with the status the client should see. No HTTP library and no
 // LibTorch here, so the parsing is tested and fuzzed on bytes alone (tests/fuzz).
-// Not for: the answer (predict_request.h), the server (digit_service.h).
+// Not for: the answer (prediction_answer.h), the server (digit_service.h).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // The metadata a checkpoint carries as JSON text: the identity of the run that wrote it (the
 // options that must match for a resume to continue that run) and its epoch history. Parsed
 // without LibTorch, so that the text read from a checkpoint is fuzzed like every other input.
-// Not for: which options make up the identity (cli/resume_state.h), the tensors (train/trainer.h).
+// Not for: which options make up the identity (train/resume_state.h), the tensors (train/trainer.h).
 #pragma once
 
 #include <cstdint>

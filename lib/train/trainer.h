@@ -1,7 +1,7 @@
 // The training loop: the MLP, torch::optim::Adam and cross-entropy on logits, one epoch at a
 // time, with checkpoints that let a resumed run end bit-identical to an uninterrupted one, also
 // when the run was stopped in the middle of an epoch.
-// Not for: loading data, writing exports or logs (cli/train_command.h does that), signals (the app
+// Not for: loading data, writing exports or logs (train/training_run.h does that), signals (the app
 // turns them into should_stop).
 #pragma once
 

@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "cli/evaluate_command.h"
+#include "report/model_evaluation.h"
 #include "core/errors.h"
 #include "scripted_modules.h"
 #include "test_support.h"

@@ -1,5 +1,5 @@
 // Checkpoint identity and history; see resume_state.h.
-#include "cli/resume_state.h"
+#include "train/resume_state.h"
 
 #include <nlohmann/json.hpp>
 

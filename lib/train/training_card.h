@@ -1,16 +1,16 @@
-// The model card: a JSON description of a trained model (architecture, input contract, how it
-// was trained, its results) that travels inside the TorchScript archive.
-// Not for: writing it into the archive (export/torchscript.h).
+// The model card of a model trained here: export/model_card.h's description of the model, with
+// how it was trained (recipe, optimizer, schedule, augmentation), the temperature folded into it
+// and its results.
+// Not for: the card's common part and converted models (export/model_card.h).
 #pragma once
 
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "cli/train_options.h"
 #include "model/model.h"
 #include "report/calibration.h"
 #include "train/training_observer.h"
+#include "train/training_options.h"
 
 namespace mnist {
 
@@ -24,10 +24,5 @@ struct ModelCalibration {
 std::string model_card_json(const TrainOptions& options, const ModelSpec& spec,
                             const std::vector<EpochReport>& history,
                             const ModelCalibration* calibration = nullptr);
-
-// The card of a model that was converted rather than trained here: `converted_from` (key, value
-// pairs such as the source path and format) takes the place of the training and results.
-std::string converted_model_card_json(const std::string& name, const ModelSpec& spec,
-                                      const std::vector<std::pair<std::string, std::string>>& converted_from);
 
 }  // namespace mnist

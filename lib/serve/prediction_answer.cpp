@@ -1,5 +1,5 @@
-// Answers to JSON; see predict_request.h.
-#include "serve/predict_request.h"
+// Answers to JSON; see prediction_answer.h.
+#include "serve/prediction_answer.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
 // Classifying prepared digits; see digit_classifier.h.
-#include "export/digit_classifier.h"
+#include "inference/digit_classifier.h"
 
 #include <torch/torch.h>
 
@@ -13,25 +13,25 @@
 namespace mnist {
 
 std::vector<DigitAnswer> classify_digits(torch::jit::Module& model, const std::string& model_label,
-                                         const std::vector<std::vector<float>>& fields,
+                                         const std::vector<std::vector<float>>& pixel_vectors,
                                          const c10::Device& device) {
-  const auto count = static_cast<int64_t>(fields.size());
+  const auto count = static_cast<int64_t>(pixel_vectors.size());
   if (count == 0) return {};
   auto batch = torch::empty({count, 1, kImageSide, kImageSide}, torch::kFloat32);
   for (int64_t i = 0; i < count; ++i) {
-    const auto& field = fields[static_cast<size_t>(i)];
-    if (static_cast<int64_t>(field.size()) != kImagePixels) {
-      throw std::invalid_argument("classify_digits: a field of " + std::to_string(field.size()) +
+    const auto& pixels = pixel_vectors[static_cast<size_t>(i)];
+    if (static_cast<int64_t>(pixels.size()) != kImagePixels) {
+      throw std::invalid_argument("classify_digits: a pixel vector of " + std::to_string(pixels.size()) +
                                   " pixels, expected 784");
     }
-    std::copy(field.begin(), field.end(), batch.data_ptr<float>() + i * kImagePixels);
+    std::copy(pixels.begin(), pixels.end(), batch.data_ptr<float>() + i * kImagePixels);
   }
   torch::NoGradGuard no_grad;
   const at::Tensor probabilities = forward_probabilities(model, model_label, batch.to(device))
                                        .to(torch::kCPU, torch::kFloat64)
                                        .contiguous();
   std::vector<DigitAnswer> answers;
-  answers.reserve(fields.size());
+  answers.reserve(pixel_vectors.size());
   for (int64_t i = 0; i < count; ++i) {
     answers.push_back(rank_classes(probabilities.data_ptr<double>() + i * kNumClasses));
   }

@@ -1,8 +1,9 @@
 // The model files the tools take: TorchScript (what mnist-train and mnist-convert write, or any
-// module with the same contract) and Keras HDF5 (what Keras' model.save("x.h5") or save_weights
-// wrote), told apart by the HDF5 signature, never by the file name. Loaded for inference, with a
+// module with the same contract), Keras HDF5 (what Keras' model.save("x.h5") or save_weights
+// wrote) and Keras 3 archives (model.save("x.keras")), told apart by their content (the HDF5
+// signature, the zip's members), never by the file name. Loaded for inference, with a
 // model card, or as the project's Sequential for mnist-convert and mnist-train --init-from.
-// Not for: the formats themselves (export/torchscript.h, export/keras_h5.h).
+// Not for: the formats themselves (export/torchscript.h, export/keras_h5.h, export/keras_archive.h).
 #pragma once
 
 #include <torch/csrc/jit/api/module.h>

@@ -1,7 +1,7 @@
 // Classifying prepared 28x28 digits with a model of the project's TorchScript contract: a batch
 // through the model in one forward pass, and each digit's classes ranked. What mnist-predict and
 // mnist-serve answer.
-// Not for: preparing images (image/image_preprocess.h), loading the model (torchscript.h).
+// Not for: preparing images (image/image_preprocess.h), loading the model (export/torchscript.h, export/model_file.h).
 #pragma once
 
 #include <c10/core/Device.h>
@@ -42,11 +42,11 @@ void mark_uncertain(DigitAnswer& answer, double below);
 // "7", or "4 or 9?" for an uncertain answer: what people are shown.
 std::string answer_text(const DigitAnswer& answer);
 
-// The answers for `fields` (each kImagePixels floats, white ink on black in [0, 1]), in order.
+// The answers for `pixel_vectors` (each kImagePixels floats, white ink on black in [0, 1]), in order.
 // Throws RuntimeError starting with model_label when the model fails or breaks its contract,
-// std::invalid_argument for a field of another size.
+// std::invalid_argument for a pixel vector of another size.
 std::vector<DigitAnswer> classify_digits(torch::jit::Module& model, const std::string& model_label,
-                                         const std::vector<std::vector<float>>& fields,
+                                         const std::vector<std::vector<float>>& pixel_vectors,
                                          const c10::Device& device);
 
 // The answer a row of kNumClasses probabilities gives (ties: the lower digit first).

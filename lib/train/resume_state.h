@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/train_options.h"
+#include "train/training_options.h"
 #include "train/training_observer.h"
 
 namespace mnist {

@@ -1,13 +1,13 @@
-// The model card; see model_card.h.
-#include "cli/model_card.h"
+// The model card of a trained model; see training_card.h.
+#include "train/training_card.h"
 
 #include <nlohmann/json.hpp>
 
-#include "core/mnist_shape.h"
 #include "data/augmentation.h"
-#include "runtime/runtime_info.h"
+#include "export/model_card.h"
 
 namespace mnist {
+
 using nlohmann::json;
 
 namespace {
@@ -21,15 +21,6 @@ json augmentation_card(double strength) {
           {"scale", {p.min_scale, p.max_scale}},
           {"elastic_alpha", p.elastic_alpha},
           {"elastic_sigma", p.elastic_sigma}};
-}
-
-json layers_card(const ModelSpec& spec) {
-  json layers = json::array();
-  for (size_t i = 0; i < spec.hidden.size(); ++i) {
-    layers.push_back({{"type", "dense"}, {"units", spec.hidden[i]}, {"activation", hidden_activation(spec, i)}});
-  }
-  layers.push_back({{"type", "dense"}, {"units", kNumClasses}, {"activation", "softmax"}});
-  return layers;
 }
 
 json training_card(const TrainOptions& options) {
@@ -76,40 +67,14 @@ json calibration_card(const ModelCalibration* calibration) {
           {"after", measure_card(fit.after)}};
 }
 
-// What every card says about the model itself; `calibrated` when a temperature is folded in.
-json model_part(const std::string& name, const ModelSpec& spec, bool calibrated) {
-  return {
-      {"name", name},
-      {"architecture", describe_architecture(spec)},
-      {"layers", layers_card(spec)},
-      {"dropout", spec.dropout},
-      {"input", "float32 [N,28,28], [N,1,28,28] or [N,784], pixels in [0,1]"},
-      {"output", calibrated ? "float32 [N,10] class probabilities (softmax of the logits divided by the temperature)"
-                            : "float32 [N,10] class probabilities (softmax)"},
-      {"normalization", {{"mean", spec.normalization.mean}, {"std", spec.normalization.std},
-                         {"applied", "inside the module: (x - mean) / std"}}},
-  };
-}
-
 }  // namespace
-
-std::string converted_model_card_json(const std::string& name, const ModelSpec& spec,
-                                      const std::vector<std::pair<std::string, std::string>>& converted_from) {
-  json card = model_part(name, spec, /*calibrated=*/false);
-  json source = json::object();
-  for (const auto& [key, value] : converted_from) source[key] = value;
-  card["converted_from"] = source;
-  card["libraries"] = library_versions();
-  return card.dump(2);
-}
 
 std::string model_card_json(const TrainOptions& options, const ModelSpec& spec,
                             const std::vector<EpochReport>& history,
                             const ModelCalibration* calibration) {
-  json card = model_part("mnist_mlp", spec, calibration != nullptr);
+  json card = model_card("mnist_mlp", spec, calibration != nullptr);
   card["training"] = training_card(options);
   card["calibration"] = calibration_card(calibration);
-  card["libraries"] = library_versions();
   if (!history.empty()) card["results"] = results_card(history.back());
   return card.dump(2);
 }

@@ -1,5 +1,5 @@
-// mnist-train's pipeline as a library call on a small subset of MNIST: stopped mid-epoch and
-// resumed, it ends with the model and log of a run that never stopped; a stop after an epoch's
+// A training run (train/training_run.h) as a library call on a small subset of MNIST: stopped
+// mid-epoch and resumed, it ends with the model and log of a run that never stopped; a stop after an epoch's
 // last step ends the run once that epoch is logged; and the message for an interrupted run
 // gives a command that resumes it.
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cli/train_command.h"
+#include "train/training_run.h"
 #include "small_models.h"
 #include "test_support.h"
 #include "train/trainer.h"

@@ -1,15 +1,14 @@
 // Loading the model files the tools take; see model_file.h.
-#include "cli/model_file.h"
+#include "export/model_file.h"
 
 #include <torch/torch.h>
 
 #include <stdexcept>
 
-#include "cli/command_line.h"
-#include "cli/model_card.h"
 #include "core/errors.h"
 #include "export/keras_archive.h"
 #include "export/keras_layers.h"
+#include "export/model_card.h"
 #include "export/torchscript.h"
 
 namespace mnist {
