@@ -381,6 +381,25 @@ TEST(Serve, StoppingAnswersTheConnectionsStillWaitingForAThread) {
   EXPECT_EQ(running->service().metrics().batched_requests(), 6);
 }
 
+TEST(Serve, AStopBeforeRunStillAnswersWhatTheKernelAccepted) {
+  // mnist-serve prints "listening on" after bind(), before run() starts the accept loop: a
+  // SIGTERM in between (a busy machine) shut the socket down and reset the connections the
+  // kernel had already accepted. Here stop() comes first, deterministically.
+  mnist::DigitService service(untrained_model(), "test-model.pt", "{}", torch::kCPU, {});
+  const int port = service.bind("127.0.0.1", 0);
+  const auto pngs = mnist_pngs(3);
+  std::vector<std::unique_ptr<mnist::test::SentRequest>> requests;
+  for (const auto& png : pngs) {
+    requests.push_back(std::make_unique<mnist::test::SentRequest>(port, "/v1/predict", "image/png", png));
+    ASSERT_TRUE(requests.back()->connected()) << requests.back()->error();
+  }
+  service.stop();
+  service.run();  // returns once the backlog is answered
+  for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ(requests[i]->status(), 200) << "request " << i;
+  EXPECT_EQ(service.metrics().batched_requests(), 3);
+  EXPECT_FALSE(httplib::Client("127.0.0.1", port).Get("/healthz"));
+}
+
 TEST(Serve, AFailedListeningSocketIsAnErrorNotAStop) {
   // httplib's accept loop ends on any accept() error but EMFILE, EINTR and EAGAIN, and
   // listen_after_bind() returned as if stopped: mnist-serve printed "stopped" and exited 0 with

@@ -187,10 +187,21 @@ struct DigitService::Impl {
   // under load lost requests. Instead: let httplib accept what is already in the listen backlog,
   // then shut the listening socket down, so its accept() fails and listen_after_bind() returns
   // after its thread pool has served every connection it holds.
+  // A stop that comes after bind() but before run() has started the accept loop (a SIGTERM right
+  // after "listening on", on a busy machine) must not reset the connections the kernel already
+  // took into the backlog: then run() does this when it starts, beside its accept loop.
   void stop_accepting() {
     classifier.stop_waiting_for_company();
+    {
+      const std::lock_guard<std::mutex> lock(listening_mutex);
+      if (stopping.exchange(true) || !running) return;
+    }
+    drain_backlog_and_shut_down();
+  }
+
+  void drain_backlog_and_shut_down() {
     const std::lock_guard<std::mutex> lock(listening_mutex);
-    if (stopping.exchange(true) || listening_socket == INVALID_SOCKET) return;
+    if (listening_socket == INVALID_SOCKET) return;
     const auto deadline = std::chrono::steady_clock::now() + kBacklogDrainLimit;
     pollfd pending{listening_socket, POLLIN, 0};
     while (running && ::poll(&pending, 1, /*timeout=*/0) > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -237,11 +248,20 @@ int DigitService::bind(const std::string& host, int port) {
 }
 
 void DigitService::run() {
-  if (impl_->stopping) return;
-  impl_->running = true;
+  bool stopped_before_running = false;
+  {
+    const std::lock_guard<std::mutex> lock(impl_->listening_mutex);
+    if (impl_->listening_socket == INVALID_SOCKET) return;  // never bound, or run() already ended
+    stopped_before_running = impl_->stopping;
+    impl_->running = true;
+  }
+  // Asked to stop before the accept loop started: the loop still takes the backlog, then ends.
+  std::thread drainer;
+  if (stopped_before_running) drainer = std::thread([this] { impl_->drain_backlog_and_shut_down(); });
   impl_->server.listen_after_bind();
   const int accept_error = errno;  // thread-local: what the accept loop failed with, if it did
   impl_->running = false;
+  if (drainer.joinable()) drainer.join();
   {
     const std::lock_guard<std::mutex> lock(impl_->listening_mutex);
     impl_->listening_socket = INVALID_SOCKET;  // httplib closed it

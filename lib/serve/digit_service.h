@@ -49,7 +49,8 @@ class DigitService {
   // address when it cannot.
   int bind(const std::string& host, int port);
 
-  // Serves until stop(); returns once every connection accepted before it is answered. Throws
+  // Serves until stop(); returns once every connection accepted before it is answered (after a
+  // stop() that came first, those the kernel took into the listen backlog since bind()). Throws
   // RuntimeError when the listening socket fails without a stop() (after answering the same).
   void run();
 
