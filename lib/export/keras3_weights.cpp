@@ -79,45 +79,6 @@ hsize_t count_members(const Hdf5Errors& h5, hid_t group, const std::string& show
   return info.nlinks;
 }
 
-DenseLayerWeights read_dense(const Hdf5Errors& h5, hid_t vars, const std::string& shown, const ConfigLayer& layer,
-                             int64_t expected_inputs, const std::string& previous) {
-  const std::string kernel_name = shown + "/0";
-  Hid kernel = open_hard(h5, vars, shown, "0", H5I_DATASET);
-  const std::vector<hsize_t> dims = float_dataset_shape(h5, kernel.get(), kernel_name);
-  if (dims.size() != 2) {
-    h5.fail("layer " + layer.label() + ": kernel " + kernel_name + " has shape " + shape_text(dims) +
-            ", expected (inputs, units)");
-  }
-  if (dims[0] != static_cast<hsize_t>(expected_inputs)) {
-    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(dims) + " does not chain: " + previous +
-            " gives " + std::to_string(expected_inputs) + " values");
-  }
-  if (dims[1] != static_cast<hsize_t>(layer.units)) {
-    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(dims) + " but the config says " +
-            std::to_string(layer.units) + " units");
-  }
-  if (dims[1] == 0 || dims[1] > kMaxValuesPerDataset / dims[0]) {
-    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(dims) + " is not a usable layer");
-  }
-  DenseLayerWeights dense;
-  dense.inputs = expected_inputs;
-  dense.units = static_cast<int64_t>(dims[1]);
-  dense.activation = layer.activation;
-  dense.kernel = read_floats(h5, kernel.get(), kernel_name, dims[0] * dims[1]);
-  dense.bias.assign(static_cast<size_t>(dense.units), 0.0f);
-  if (layer.use_bias) {
-    const std::string bias_name = shown + "/1";
-    Hid bias = open_hard(h5, vars, shown, "1", H5I_DATASET);
-    const std::vector<hsize_t> bias_dims = float_dataset_shape(h5, bias.get(), bias_name);
-    if (bias_dims != std::vector<hsize_t>{dims[1]}) {
-      h5.fail("layer " + layer.label() + ": bias " + bias_name + " has shape " + shape_text(bias_dims) +
-              ", expected (" + std::to_string(dims[1]) + ",)");
-    }
-    dense.bias = read_floats(h5, bias.get(), bias_name, bias_dims[0]);
-  }
-  return dense;
-}
-
 // ---- Writing ----
 
 Hid create_group(const Hdf5Errors& h5, hid_t parent, const std::string& name, const std::string& shown) {
@@ -181,7 +142,8 @@ std::vector<DenseLayerWeights> read_keras3_weights(std::string_view image, const
       h5.fail("layer " + layer.label() + ": " + std::to_string(count) + " weights in " + shown + ", expected " +
               (layer.use_bias ? "2 (kernel, bias)" : "1 (kernel, use_bias false)"));
     }
-    layers.push_back(read_dense(h5, vars->get(), shown, layer, expected_inputs, previous));
+    layers.push_back(read_dense_weights(h5, vars->get(), shown, "0", "1", layer, /*units_known=*/true, expected_inputs,
+                                        previous));
     expected_inputs = layers.back().units;
     previous = "layer " + layer.label();
     last_label = layer.label();

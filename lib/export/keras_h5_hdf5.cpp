@@ -72,4 +72,45 @@ std::vector<float> read_floats(const Hdf5Errors& h5, hid_t dataset, const std::s
   return values;
 }
 
+DenseLayerWeights read_dense_weights(const Hdf5Errors& h5, hid_t parent, const std::string& parent_name,
+                                     const std::string& kernel_link, const std::string& bias_link,
+                                     const ConfigLayer& layer, bool units_known, int64_t expected_inputs,
+                                     const std::string& previous) {
+  const std::string kernel_name = child_name(parent_name, kernel_link);
+  Hid kernel = open_hard(h5, parent, parent_name, kernel_link, H5I_DATASET);
+  const std::vector<hsize_t> dims = float_dataset_shape(h5, kernel.get(), kernel_name);
+  if (dims.size() != 2) {
+    h5.fail("layer " + layer.label() + ": kernel " + kernel_name + " has shape " + shape_text(dims) +
+            ", expected (inputs, units)");
+  }
+  if (dims[0] != static_cast<hsize_t>(expected_inputs)) {
+    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(dims) + " does not chain: " + previous +
+            " gives " + std::to_string(expected_inputs) + " values");
+  }
+  if (units_known && dims[1] != static_cast<hsize_t>(layer.units)) {
+    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(dims) + " but the config says " +
+            std::to_string(layer.units) + " units");
+  }
+  if (dims[1] == 0 || dims[1] > kMaxValuesPerDataset / dims[0]) {
+    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(dims) + " is not a usable layer");
+  }
+  DenseLayerWeights dense;
+  dense.inputs = expected_inputs;
+  dense.units = static_cast<int64_t>(dims[1]);
+  dense.activation = layer.activation;
+  dense.kernel = read_floats(h5, kernel.get(), kernel_name, dims[0] * dims[1]);
+  dense.bias.assign(static_cast<size_t>(dense.units), 0.0f);
+  if (layer.use_bias) {
+    const std::string bias_name = child_name(parent_name, bias_link);
+    Hid bias = open_hard(h5, parent, parent_name, bias_link, H5I_DATASET);
+    const std::vector<hsize_t> bias_dims = float_dataset_shape(h5, bias.get(), bias_name);
+    if (bias_dims != std::vector<hsize_t>{dims[1]}) {
+      h5.fail("layer " + layer.label() + ": bias " + bias_name + " has shape " + shape_text(bias_dims) +
+              ", expected (" + std::to_string(dims[1]) + ",)");
+    }
+    dense.bias = read_floats(h5, bias.get(), bias_name, bias_dims[0]);
+  }
+  return dense;
+}
+
 }  // namespace mnist::keras_h5_detail

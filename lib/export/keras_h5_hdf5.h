@@ -1,7 +1,8 @@
 // The HDF5 plumbing that writing and reading Keras H5 files share: owned identifiers, checked
 // calls that become one-line errors, HDF5's own error printing silenced, the names of the
-// layout, and the reading steps both readers take. Internal to lib/export: only
-// keras_h5_write.cpp, keras_h5_read.cpp and keras_h5_import.cpp include it.
+// layout, and the reading steps the readers take (a Dense layer of a Keras-written file is read
+// the same from a legacy .h5 and from a .keras archive's weights). Internal to lib/export: only
+// keras_h5_write.cpp, keras_h5_read.cpp, keras_h5_import.cpp and keras3_weights.cpp include it.
 //
 // Design: every HDF5 identifier is owned by a Hid, so each one is closed on every path, errors
 // included; every HDF5 call is checked and turned into one line naming the file, the object and,
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "export/keras_config.h"
+#include "export/keras_h5.h"
 
 namespace mnist::keras_h5_detail {
 
@@ -120,7 +123,7 @@ inline std::string shape_text(const std::vector<hsize_t>& dims) {
   return text + (dims.size() == 1 ? ",)" : ")");
 }
 
-// ---- Reading steps both readers take (keras_h5_read.cpp, keras_h5_import.cpp) ----
+// ---- Reading steps the readers share (keras_h5_read.cpp, keras_h5_import.cpp, keras3_weights.cpp) ----
 
 // Opens base/relative through hard links only (Keras 3 refuses soft and external links) and
 // checks that every level but the last is a group and the last is of `expected` type.
@@ -133,5 +136,14 @@ std::vector<hsize_t> float_dataset_shape(const Hdf5Errors& h5, hid_t dataset, co
 // Reads `count` float32 values of a dataset, refusing more than kMaxValuesPerDataset.
 std::vector<float> read_floats(const Hdf5Errors& h5, hid_t dataset, const std::string& name,
                                hsize_t count);
+
+// A Dense layer of a Keras-written file: its kernel, the dataset `kernel_link` of `parent` (named
+// `parent_name` in messages), and with layer.use_bias its bias, `bias_link`; shapes checked
+// against the layer before (expected_inputs values, `previous` names it), against the config's
+// units where `units_known`, and against each other. The activation is the config's.
+DenseLayerWeights read_dense_weights(const Hdf5Errors& h5, hid_t parent, const std::string& parent_name,
+                                     const std::string& kernel_link, const std::string& bias_link,
+                                     const ConfigLayer& layer, bool units_known, int64_t expected_inputs,
+                                     const std::string& previous);
 
 }  // namespace mnist::keras_h5_detail

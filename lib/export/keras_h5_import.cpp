@@ -129,41 +129,10 @@ DenseLayerWeights read_imported_dense(const Hdf5Errors& h5, hid_t group, const s
             (layer.use_bias ? "2 (kernel, bias)" : "1 (kernel, use_bias false)"));
   }
   Hid layer_group = open_hard(h5, group, group_name, weights.name, H5I_GROUP);
-  const std::string kernel_name = child_name(weights.path, weights.weight_names[0]);
-  Hid kernel = open_hard(h5, layer_group.get(), weights.path, weights.weight_names[0], H5I_DATASET);
-  const std::vector<hsize_t> kernel_dims = float_dataset_shape(h5, kernel.get(), kernel_name);
-  if (kernel_dims.size() != 2) {
-    h5.fail("layer " + layer.label() + ": kernel " + kernel_name + " has shape " + shape_text(kernel_dims) +
-            ", expected (inputs, units)");
-  }
-  if (kernel_dims[0] != static_cast<hsize_t>(expected_inputs)) {
-    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(kernel_dims) + " does not chain: " +
-            previous + " gives " + std::to_string(expected_inputs) + " values");
-  }
-  if (layer.units > 0 && kernel_dims[1] != static_cast<hsize_t>(layer.units)) {
-    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(kernel_dims) + " but the config says " +
-            std::to_string(layer.units) + " units");
-  }
-  if (kernel_dims[1] == 0 || kernel_dims[1] > kMaxValuesPerDataset / kernel_dims[0]) {
-    h5.fail("layer " + layer.label() + ": kernel shape " + shape_text(kernel_dims) + " is not a usable layer");
-  }
-  DenseLayerWeights dense;
-  dense.inputs = expected_inputs;
-  dense.units = static_cast<int64_t>(kernel_dims[1]);
-  dense.activation = layer.activation;
-  dense.kernel = read_floats(h5, kernel.get(), kernel_name, kernel_dims[0] * kernel_dims[1]);
-  dense.bias.assign(static_cast<size_t>(dense.units), 0.0f);
-  if (layer.use_bias) {
-    const std::string bias_name = child_name(weights.path, weights.weight_names[1]);
-    Hid bias = open_hard(h5, layer_group.get(), weights.path, weights.weight_names[1], H5I_DATASET);
-    const std::vector<hsize_t> bias_dims = float_dataset_shape(h5, bias.get(), bias_name);
-    if (bias_dims != std::vector<hsize_t>{kernel_dims[1]}) {
-      h5.fail("layer " + layer.label() + ": bias " + bias_name + " has shape " + shape_text(bias_dims) +
-              ", expected (" + std::to_string(kernel_dims[1]) + ",)");
-    }
-    dense.bias = read_floats(h5, bias.get(), bias_name, bias_dims[0]);
-  }
-  return dense;
+  // A weights-only file's assumed config knows no units (0).
+  return read_dense_weights(h5, layer_group.get(), weights.path, weights.weight_names[0],
+                            layer.use_bias ? weights.weight_names[1] : "", layer, /*units_known=*/layer.units > 0,
+                            expected_inputs, previous);
 }
 
 // Pairs the Dense layers of the config with the weighted groups by position, as the loaders do,
