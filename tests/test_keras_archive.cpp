@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "export/model_file.h"
 #include "cli_expectations.h"
 #include "data/mnist_dataset.h"
 #include "export/keras_archive.h"
+#include "export/model_file.h"
 #include "export/torchscript.h"
 #include "test_support.h"
 

@@ -17,12 +17,12 @@
 #include <string>
 #include <vector>
 
-#include "export/model_file.h"
 #include "cli_expectations.h"
 #include "core/errors.h"
 #include "data/mnist_dataset.h"
 #include "export/keras_h5.h"
 #include "export/keras_h5_isolated.h"
+#include "export/model_file.h"
 #include "export/torchscript.h"
 #include "image/image_preprocess.h"
 #include "test_support.h"

@@ -22,12 +22,12 @@
 #include <vector>
 
 #include "data/mnist_dataset.h"
-#include "inference/digit_classifier.h"
 #include "export/torchscript.h"
 #include "image/image_preprocess.h"
+#include "inference/digit_classifier.h"
 #include "model/model.h"
-#include "serve/digit_service.h"
 #include "raw_http.h"
+#include "serve/digit_service.h"
 #include "test_support.h"
 
 using json = nlohmann::json;

@@ -3,11 +3,11 @@
 
 #include <ostream>
 
-#include "export/model_file.h"
 #include "export/keras_archive.h"
 #include "export/keras_h5.h"
-#include "export/onnx_export.h"
 #include "export/keras_layers.h"
+#include "export/model_file.h"
+#include "export/onnx_export.h"
 #include "export/torchscript.h"
 
 namespace mnist {

@@ -12,12 +12,12 @@
 #include <ostream>
 
 #include "cli/command_line.h"
-#include "export/model_file.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
-#include "inference/digit_classifier.h"
+#include "export/model_file.h"
 #include "export/torchscript.h"
 #include "image/image_preprocess.h"
+#include "inference/digit_classifier.h"
 #include "model/model.h"
 #include "runtime/device.h"
 

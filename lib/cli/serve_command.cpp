@@ -6,8 +6,8 @@
 #include <ostream>
 #include <thread>
 
-#include "export/model_file.h"
 #include "cli/serve_options.h"
+#include "export/model_file.h"
 #include "export/torchscript.h"
 #include "runtime/device.h"
 #include "runtime/runtime_info.h"

@@ -8,10 +8,10 @@
 #include "core/errors.h"
 #include "core/mnist_shape.h"
 #include "data/mnist_bytes_dataset.h"
-#include "inference/digit_classifier.h"
 #include "export/torchscript.h"
 #include "image/drawn_variants.h"
 #include "image/image_preprocess.h"
+#include "inference/digit_classifier.h"
 
 namespace mnist {
 
