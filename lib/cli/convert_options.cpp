@@ -5,6 +5,7 @@
 
 #include "cli/command_line.h"
 #include "core/errors.h"
+#include "export/keras_h5.h"
 
 namespace mnist {
 
@@ -27,27 +28,7 @@ cxxopts::Options convert_option_spec() {
   return spec;
 }
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
-
-bool writes_keras(const ConvertOptions& options) { return options.output.extension() == ".h5"; }
-bool writes_keras_archive(const ConvertOptions& options) { return options.output.extension() == ".keras"; }
-
-void validate(const ConvertOptions& options) {
-  if (options.input.empty() || options.output.empty()) {
-    throw UsageError("give the input and the output file: mnist-convert IN OUT");
-  }
-  if (options.input.lexically_normal() == options.output.lexically_normal()) {
-    throw UsageError(options.output.string() + ": the output must not be the input file");
-  }
-  if (ends_with(options.output.filename().string(), ".weights.h5")) {
-    throw UsageError(options.output.string() + ": Keras reads a name ending in .weights.h5 as another "
-                     "format; choose a name ending in .h5 only");
-  }
-}
 
 std::vector<std::pair<std::string, std::string>> describe(const ConvertOptions& options) {
   return {{"input", options.input.string()},

@@ -5,6 +5,7 @@
 
 #include "cli/command_line.h"
 #include "core/errors.h"
+#include "export/keras_h5.h"
 #include "core/option_values.h"
 #include "core/text.h"
 #include "image/image_header.h"
@@ -37,37 +38,28 @@ cxxopts::Options predict_option_spec() {
 
 }  // namespace
 
-void validate(const PredictOptions& options) {
-  if (options.images.empty()) {
-    throw UsageError("no image files given; usage: mnist-predict [--model FILE] IMAGE...");
-  }
-  if (options.model.empty()) throw UsageError("--model '': must not be empty");
-  check_probability_option("uncertain-below", options.uncertain_below);
-  for (const auto& image : options.images) {
-    if (image.empty()) throw UsageError("an image file name is empty");
-  }
-}
-
-std::vector<std::pair<std::string, std::string>> describe(const PredictOptions& options) {
-  return {{"model", options.model.string()},
-          {"keras_input_range", to_string(options.keras_input_range)},
-          {"images", std::to_string(options.images.size())},
+std::vector<std::pair<std::string, std::string>> describe(const PredictCliOptions& options) {
+  const PredictOptions& run = options.prediction;
+  return {{"model", run.model.string()},
+          {"keras_input_range", to_string(run.keras_input_range)},
+          {"images", std::to_string(run.images.size())},
           {"json", options.json ? "true" : "false"},
-          {"save_preprocessed", options.save_preprocessed.string()},
-          {"device", options.device},
-          {"uncertain_below", format_text("%g", options.uncertain_below)}};
+          {"save_preprocessed", run.save_preprocessed.string()},
+          {"device", run.device},
+          {"uncertain_below", format_text("%g", run.uncertain_below)}};
 }
 
-std::optional<PredictOptions> parse_predict_args(const std::vector<std::string>& args,
-                                                 std::ostream& help_out) {
+std::optional<PredictCliOptions> parse_predict_args(const std::vector<std::string>& args,
+                                                    std::ostream& help_out) {
   cxxopts::Options spec = predict_option_spec();
   const auto parsed = parse_or_help(spec, args, help_out, /*lists=*/{"images"});
   if (!parsed) return std::nullopt;
   reject_unmatched(*parsed);
-  PredictOptions o;
+  PredictCliOptions options;
+  options.json = parsed->count("json") > 0;
+  PredictOptions& o = options.prediction;
   o.model = (*parsed)["model"].as<std::string>();
   o.keras_input_range = parse_keras_input_range((*parsed)["keras-input-range"].as<std::string>());
-  o.json = parsed->count("json") > 0;
   if (parsed->count("save-preprocessed")) o.save_preprocessed = (*parsed)["save-preprocessed"].as<std::string>();
   o.device = (*parsed)["device"].as<std::string>();
   o.uncertain_below = parse_real_option("uncertain-below", (*parsed)["uncertain-below"].as<std::string>());
@@ -75,7 +67,7 @@ std::optional<PredictOptions> parse_predict_args(const std::vector<std::string>&
     for (const auto& image : (*parsed)["images"].as<std::vector<std::string>>()) o.images.emplace_back(image);
   }
   validate(o);
-  return o;
+  return options;
 }
 
 }  // namespace mnist

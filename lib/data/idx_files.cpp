@@ -390,6 +390,8 @@ class IdxFile {
 // ---------------------------------------------------------------------------------------------
 // Public interface
 
+std::string to_string(MnistSplit split) { return split == MnistSplit::kTest ? "test" : "train"; }
+
 std::string mnist_images_name(MnistSplit split) {
   return split == MnistSplit::kTrain ? "train-images-idx3-ubyte" : "t10k-images-idx3-ubyte";
 }

@@ -18,6 +18,9 @@ namespace mnist {
 enum class MnistSplit { kTrain, kTest };
 
 // File names of a split: "train-images-idx3-ubyte"/"train-labels-idx1-ubyte" or the t10k pair.
+// "test" or "train", as the options and metrics.json spell a split.
+std::string to_string(MnistSplit split);
+
 std::string mnist_images_name(MnistSplit split);
 std::string mnist_labels_name(MnistSplit split);
 

@@ -12,7 +12,7 @@
 // pass through unchanged: MNIST's preparation does not quite repeat itself (a few of its digits
 // are 19 px tall, and rescaling them would change them). Works on encoded bytes with OpenCV; no
 // LibTorch here.
-// Not for: running the model (cli/predict_command.h).
+// Not for: running the model (inference/prediction_run.h).
 #pragma once
 
 #include <cstdint>

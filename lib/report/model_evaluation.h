@@ -3,7 +3,7 @@
 // confident mistakes, and its accuracy on digits drawn the ways people draw them
 // (image/drawn_variants.h) after the preparation mnist-serve applies to uploads.
 // Not for: the numbers of a Sequential being trained (report/evaluation.h), writing or printing
-// the results (cli/evaluate_command.h and the plotting files).
+// the results (report/evaluation_run.h and the plotting files).
 #pragma once
 
 #include <ATen/core/Tensor.h>
