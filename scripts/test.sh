@@ -14,7 +14,7 @@ scripts/setup.sh
 scripts/build.sh
 
 # Fails fast on code that compiles only here: every translation unit using LibTorch, as the build
-# groups them (each file alone took 10 minutes a standard on 2 cores), against LibTorch 2.11's headers (../shared/libtorch-2.11, or MNIST_LIBTORCH_HEADERS) in C++17 and
+# groups them (each file alone, twice, would take about 10 minutes more on 2 cores), against LibTorch 2.11's headers (../shared/libtorch-2.11, or MNIST_LIBTORCH_HEADERS) in C++17 and
 # C++20, no warnings; headers that stand alone are checked by ctest (headers_alone).
 headers_tar=${MNIST_LIBTORCH_HEADERS:-../shared/libtorch-2.11/torch-include.tar.xz}
 if [ -f "$headers_tar" ]; then
@@ -44,8 +44,11 @@ scripts/soak-serve.sh --minutes 1
 
 # Optimised with line tables, so that sanitizer reports name files and lines at bearable speed;
 # with clang, which compiles LibTorch's headers under ASan in under half GCC's time
-# (scripts/build-notes.md, 6), and a second compiler reads the code too.
+# (scripts/build-notes.md, 6), and a second compiler reads the code too. Each file on its own,
+# without the precompiled LibTorch header and unity groups of the Release build, which hide a
+# file's missing include behind another file's (scripts/build-notes.md, 7).
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMNIST_SANITIZE=ON \
+  -DMNIST_PRECOMPILE_TORCH=OFF -DMNIST_UNITY_BUILD=OFF \
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
 cmake --build build-asan -j"$(nproc)"
 (cd build-asan && ctest --output-on-failure -j"$(nproc)")
