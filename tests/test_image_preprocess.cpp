@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <numeric>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -361,6 +362,31 @@ TEST(Preprocess, NoisyPhotoOfADigitIsCroppedToTheDigit) {
   const Geometry g = geometry(digit.pixels);
   EXPECT_EQ(g.box_height, mnist::kDigitBox);
   EXPECT_LE(g.box_width, 4) << "noise was taken for ink";
+}
+
+TEST(Preprocess, LightFallingOffFromACornerIsNotTakenForInk) {
+  // The seven on paper lit from the top left, the far corner at half the light, as a phone photo
+  // taken under a lamp: one background level would leave the dim corner as "ink" in the box.
+  const cv::Mat even = drawn_seven(cv::Scalar(230), cv::Scalar(40));
+  cv::Mat lit(even.size(), CV_8UC1);
+  const double farthest = std::hypot(even.cols, even.rows);
+  for (int r = 0; r < even.rows; ++r) {
+    for (int c = 0; c < even.cols; ++c) {
+      const double light = 1.0 - 0.5 * std::hypot(c, r) / farthest;
+      lit.at<uchar>(r, c) = cv::saturate_cast<uchar>(even.at<uchar>(r, c) * light);
+    }
+  }
+  const auto evenly_lit = mnist::prepare_digit(encode(even, ".png"));
+  const auto digit = mnist::prepare_digit(encode(lit, ".jpg"));
+  EXPECT_TRUE(digit.inverted);
+  expect_mnist_layout(digit);
+  const Geometry g = geometry(digit.pixels);
+  const Geometry expected = geometry(evenly_lit.pixels);
+  EXPECT_EQ(g.box_height, expected.box_height);
+  EXPECT_NEAR(g.box_width, expected.box_width, 1);
+  double difference = 0;
+  for (size_t i = 0; i < digit.pixels.size(); ++i) difference += std::abs(digit.pixels[i] - evenly_lit.pixels[i]);
+  EXPECT_LT(difference, 0.1 * std::accumulate(evenly_lit.pixels.begin(), evenly_lit.pixels.end(), 0.0));
 }
 
 TEST(Preprocess, FaintHaloOfABlurredDigitDoesNotShrinkIt) {

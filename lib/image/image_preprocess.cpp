@@ -16,6 +16,8 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -39,6 +41,13 @@ constexpr double kMinContrast = 0.02;
 constexpr double kNoiseSigmas = 4.0;
 // Connected ink smaller than this fraction of the image is taken for noise when finding the box.
 constexpr double kSpeckFraction = 1e-4;
+// The background is estimated on a copy of the image this many pixels on its longer side, with
+// everything narrower than a quarter of that removed (a stroke is at most about a sixth).
+constexpr int kLightingSide = 64;
+// Light that changes along the border by more than this (of the range 0 to 1) is uneven, as in
+// a photo lit from one side, and the estimated background is taken out pixel by pixel; below it,
+// one level for the whole image, so that scans and drawings keep exactly the treatment they had.
+constexpr double kUnevenLight = 0.08;
 
 // ---------------------------------------------------------------------------------------------
 // Decoding to grayscale on white
@@ -163,6 +172,63 @@ struct Ink {
   bool clean_background = false;  // the border is exactly the background level, no noise
 };
 
+// How much the background's level changes along the border (white ink on black), from the levels
+// of its sixteen pieces (each side in four), each piece's level the darkest quarter of it: how far
+// the middle level lies above the lowest. Uneven light moves most pieces; ink reaching into the
+// border (a thick, blurred or blocky digit that fills its image) raises a few, which do not count.
+double border_unevenness(const cv::Mat& image) {
+  std::vector<double> levels;
+  const auto add = [&](const cv::Mat& strip) {
+    std::vector<float> values(strip.begin<float>(), strip.end<float>());
+    const auto quarter = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 4);
+    std::nth_element(values.begin(), quarter, values.end());
+    levels.push_back(*quarter);
+  };
+  for (int piece = 0; piece < 4; ++piece) {
+    const int left = image.cols * piece / 4, right = image.cols * (piece + 1) / 4;
+    const int top = image.rows * piece / 4, bottom = image.rows * (piece + 1) / 4;
+    if (right > left) {
+      add(image.row(0).colRange(left, right));
+      add(image.row(image.rows - 1).colRange(left, right));
+    }
+    if (bottom > top) {
+      add(image.col(0).rowRange(top, bottom));
+      add(image.col(image.cols - 1).rowRange(top, bottom));
+    }
+  }
+  std::sort(levels.begin(), levels.end());
+  return levels[levels.size() / 2] - levels.front();
+}
+
+// Where the light falls unevenly (a phone photo lit from one corner), the background is a
+// slope, not a level, and one level cut from it leaves its darker end as "ink" that swallows the
+// digit's box. There the background is estimated by a morphological opening, which removes the
+// strokes (narrower than its element) and keeps the slow slope, on a small copy so that large
+// photos cost little, and taken out of `ink` (white ink on black); `border` is re-read from the
+// result. Dark ink on paper (`on_paper`) is paper that reflects less where the ink is: what a
+// photo shows is that reflectance times the light, so dividing by the paper's brightness gives
+// every part of the stroke the same strength, in the dim corner too.
+void flatten_uneven_light(cv::Mat& ink, std::vector<float>& border, bool on_paper) {
+  const double scale = static_cast<double>(kLightingSide) / std::max(ink.rows, ink.cols);
+  if (scale >= 1.0) return;  // MNIST-sized images: too few pixels to tell a slope from a stroke
+  if (border_unevenness(ink) <= kUnevenLight) return;
+  cv::Mat small;
+  cv::resize(ink, small, cv::Size(), scale, scale, cv::INTER_AREA);
+  const int element = kLightingSide / 4 + 1;
+  cv::Mat background;
+  cv::morphologyEx(small, background, cv::MORPH_OPEN,
+                   cv::getStructuringElement(cv::MORPH_ELLIPSE, {element, element}));
+  cv::resize(background, background, ink.size(), 0, 0, cv::INTER_LINEAR);
+  ink = cv::max(ink - background, 0.0);
+  if (on_paper) {
+    // In ink terms, 1 - background is the paper's brightness; a corner in near darkness is not
+    // divided by almost nothing.
+    const cv::Mat paper = cv::max(1.0 - background, 0.05);
+    ink = cv::min(ink / paper, 1.0);
+  }
+  border = border_pixels(ink);
+}
+
 Ink extract_ink(const cv::Mat& gray) {
   double darkest = 0;
   double lightest = 0;
@@ -180,6 +246,7 @@ Ink extract_ink(const cv::Mat& gray) {
   } else {
     ink.image = gray.clone();
   }
+  flatten_uneven_light(ink.image, border, ink.inverted);
   const double background = median(border);
   std::vector<float> deviations(border.size());
   std::transform(border.begin(), border.end(), deviations.begin(),
@@ -325,9 +392,10 @@ std::vector<uint8_t> read_bytes(const fs::path& path) {
 
 }  // namespace
 
-PreparedDigit prepare_digit(const std::vector<uint8_t>& encoded) {
-  const ImageHeader header = check_image_header(encoded);
-  const cv::Mat gray = to_gray_on_white(decode(encoded, header));
+namespace {
+
+// Steps 2-5 on a decoded image, grayscale in [0, 1].
+PreparedDigit prepare_gray(const cv::Mat& gray) {
   Ink ink = extract_ink(gray);
   clear_specks(ink.image);
   const cv::Rect box = cv::boundingRect(ink.image > 0);
@@ -335,13 +403,29 @@ PreparedDigit prepare_digit(const std::vector<uint8_t>& encoded) {
   const cv::Rect digit = digit_box(ink.image);
 
   PreparedDigit prepared;
-  prepared.format = header.format;
   prepared.source_width = gray.cols;
   prepared.source_height = gray.rows;
   prepared.inverted = ink.inverted;
   prepared.already_mnist = has_mnist_layout(gray, ink, box);
   prepared.pixels = to_vector(prepared.already_mnist ? ink.image : place_in_field(ink.image, digit));
   return prepared;
+}
+
+}  // namespace
+
+PreparedDigit prepare_digit(const std::vector<uint8_t>& encoded) {
+  const ImageHeader header = check_image_header(encoded);
+  PreparedDigit prepared = prepare_gray(to_gray_on_white(decode(encoded, header)));
+  prepared.format = header.format;
+  return prepared;
+}
+
+PreparedDigit prepare_digit_pixels(const float* gray, int64_t rows, int64_t cols) {
+  if (rows <= 0 || cols <= 0 || rows * cols > kMaxImagePixels) {
+    throw std::invalid_argument("prepare_digit_pixels: " + std::to_string(rows) + "x" + std::to_string(cols) +
+                                " pixels");
+  }
+  return prepare_gray(cv::Mat(static_cast<int>(rows), static_cast<int>(cols), CV_32F, const_cast<float*>(gray)));
 }
 
 PreparedDigit prepare_digit_file(const fs::path& path) {

@@ -2,7 +2,9 @@
 // 28x28 input the model was trained on, by the steps that made MNIST itself:
 //   1. grayscale, with any alpha channel composited on white;
 //   2. white ink on black: inverted when the border (the background) is the light side of the
-//      image; the background level, and its noise seen at the border, is subtracted;
+//      image; the background level, and its noise seen at the border, is subtracted; where the
+//      light falls unevenly along the border (a phone photo under a lamp), the background is
+//      estimated across the image (a morphological opening) and taken out pixel by pixel;
 //   3. cropped to the bounding box of the ink (specks under 1/10000 of the image ignored);
 //   4. scaled, keeping the aspect ratio, so that the longer side is 20 px (area interpolation),
 //      and stretched so that the brightest ink is 1;
@@ -46,6 +48,12 @@ struct PreparedDigit {
 // (core/standard_error.h). Safe to call from several threads: the decodes take turns, the rest
 // of the preparation runs in parallel.
 PreparedDigit prepare_digit(const std::vector<uint8_t>& encoded);
+
+// The same preparation of an image already decoded: rows x cols grayscale pixels in [0, 1],
+// row-major (format is left empty). For digits rendered in memory, as the training augmentation
+// renders people's styles (image/drawn_variants.h), without encoding them. Throws RuntimeError
+// as prepare_digit does, std::invalid_argument for an empty size or one above kMaxImagePixels.
+PreparedDigit prepare_digit_pixels(const float* gray, int64_t rows, int64_t cols);
 
 // Reads the file (refusing one above kMaxImageFileBytes) and calls prepare_digit. Every
 // RuntimeError message starts with "<path>: ".
