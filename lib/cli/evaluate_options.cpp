@@ -3,13 +3,23 @@
 
 #include <cxxopts.hpp>
 
+#include <string>
+
 #include "cli/command_line.h"
 #include "core/errors.h"
 #include "core/option_values.h"
+#include "image/drawn_variants.h"
 
 namespace mnist {
 
 namespace {
+
+std::string drawn_variants_help() {
+  std::string names;
+  for (const auto variant : kAllDrawnVariants) names += (names.empty() ? "" : ", ") + to_string(variant);
+  return "also measure the images drawn, written and scanned as people's digits are (" + names +
+         "), each prepared as an uploaded image is";
+}
 
 cxxopts::Options evaluate_option_spec() {
   const EvaluateOptions d;
@@ -27,7 +37,7 @@ cxxopts::Options evaluate_option_spec() {
     ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
     ("batch-size", "images per forward pass", cxxopts::value<std::string>()->default_value(std::to_string(d.batch_size)))
     ("limit", "use only the first N images of the split (0: all)", cxxopts::value<std::string>()->default_value(std::to_string(d.limit)))
-    ("drawn-variants", "also measure the images drawn and scanned as people's digits are (thicker, thinner, blurred, low resolution, round brush, off-centre, rotated, dark on light), each prepared as an uploaded image is")
+    ("drawn-variants", drawn_variants_help())
     ("h,help", "show this help");
   return spec;
 }

@@ -2,14 +2,18 @@
 #include "image/drawn_variants.h"
 
 #include <algorithm>
+#include <cmath>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "core/errors.h"
 #include "core/mnist_shape.h"
 #include "core/seed.h"
+#include "image/image_preprocess.h"
 
 namespace mnist {
 
@@ -62,19 +66,33 @@ cv::Mat skeleton(const cv::Mat& binary) {
   return image * 255;
 }
 
-cv::Mat round_brush(const cv::Mat& large) {
+// The stroke's skeleton redrawn with a round pen of `radius` pixels (at kScale), as a brush, a
+// marker or a ballpoint draws a line whatever the width of the original stroke.
+cv::Mat redrawn_with_pen(const cv::Mat& large, int radius) {
   cv::Mat binary;
   cv::threshold(large, binary, 0.5, 255.0, cv::THRESH_BINARY);
   cv::Mat bones = skeleton(binary);
   cv::Mat redrawn = cv::Mat::zeros(large.size(), CV_32F);
-  // A stroke about 3.5 MNIST pixels wide, as the page's brush is about a twelfth of its canvas.
-  const int radius = 7;
   for (int y = 0; y < bones.rows; ++y) {
     for (int x = 0; x < bones.cols; ++x) {
       if (bones.at<uchar>(y, x) != 0) cv::circle(redrawn, {x, y}, radius, cv::Scalar(1.0), cv::FILLED, cv::LINE_AA);
     }
   }
   return redrawn;
+}
+
+// The random choices of one variant of one image: the same every time for (stream, index).
+cv::RNG variant_rng(uint64_t stream, int64_t index) {
+  return cv::RNG(derive_item_seed(stream, static_cast<uint64_t>(index)));
+}
+
+// Drawn at side x side (area-averaged, as a sensor or a thumbnail sums light) and scaled up again.
+cv::Mat low_resolution(const cv::Mat& digit, int side, int interpolation) {
+  cv::Mat small;
+  cv::resize(digit, small, cv::Size(side, side), 0, 0, cv::INTER_AREA);
+  cv::Mat large;
+  cv::resize(small, large, cv::Size(kSide * kScale, kSide * kScale), 0, 0, interpolation);
+  return cv::min(cv::max(large, 0.0), 1.0);
 }
 
 cv::Mat off_centre(const cv::Mat& digit, int64_t index) {
@@ -96,48 +114,170 @@ cv::Mat rotated(const cv::Mat& large, int64_t index) {
 }
 
 cv::Mat dark_on_light(const cv::Mat& large, int64_t index) {
-  cv::RNG rng(derive_item_seed(/*stream_seed=*/0x5CA9, static_cast<uint64_t>(index)));
+  cv::RNG rng = variant_rng(0x5CA9, index);
   cv::Mat noise(large.size(), CV_32F);
   rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.03);
   cv::Mat paper = 0.92 - 0.8 * large + noise;  // grey-white paper, ink not quite black
   return cv::min(cv::max(paper, 0.0), 1.0);
 }
 
+// Sheared by `degrees` (positive: the top leans right) in a field wide enough to hold it.
+cv::Mat slanted(const cv::Mat& large, double degrees) {
+  const double shear = std::tan(degrees * CV_PI / 180.0);
+  const int margin = static_cast<int>(std::ceil(std::abs(shear) * large.rows / 2.0));
+  const double centre_y = (large.rows - 1) / 2.0;
+  // x' = x + shear * (centre_y - y) + margin: rows above the centre move right for shear > 0.
+  const cv::Matx23d shearing(1.0, -shear, shear * centre_y + margin, 0.0, 1.0, 0.0);
+  cv::Mat leaning;
+  cv::warpAffine(large, leaning, shearing, cv::Size(large.cols + 2 * margin, large.rows), cv::INTER_LINEAR,
+                 cv::BORDER_CONSTANT, cv::Scalar(0.0));
+  return leaning;
+}
+
+// Three to five gaps about 1.5 MNIST pixels wide, each cut through a point of the ink at a
+// random angle, as a dry pen or a light touch leaves them.
+cv::Mat broken(const cv::Mat& large, int64_t index) {
+  cv::RNG rng = variant_rng(0xB20C, index);
+  std::vector<cv::Point> inked;
+  for (int y = 0; y < large.rows; ++y) {
+    for (int x = 0; x < large.cols; ++x) {
+      if (large.at<float>(y, x) > 0.5f) inked.emplace_back(x, y);
+    }
+  }
+  cv::Mat cut = large.clone();
+  if (inked.empty()) return cut;
+  const int gaps = 3 + rng.uniform(0, 3);
+  const double half_length = 3.0 * kScale;
+  for (int i = 0; i < gaps; ++i) {
+    const cv::Point centre = inked[static_cast<size_t>(rng.uniform(0, static_cast<int>(inked.size())))];
+    const double angle = rng.uniform(0.0, CV_PI);
+    const cv::Point offset(static_cast<int>(std::lround(half_length * std::cos(angle))),
+                           static_cast<int>(std::lround(half_length * std::sin(angle))));
+    cv::line(cut, centre - offset, centre + offset, cv::Scalar(0.0), static_cast<int>(1.5 * kScale), cv::LINE_AA);
+  }
+  return cut;
+}
+
+// Ink at a third of full strength over a background a little above black, with noise.
+cv::Mat faint(const cv::Mat& large, int64_t index) {
+  cv::RNG rng = variant_rng(0xFA17, index);
+  cv::Mat noise(large.size(), CV_32F);
+  rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.02);
+  cv::Mat weak = 0.05 + 0.3 * large + noise;
+  return cv::min(cv::max(weak, 0.0), 1.0);
+}
+
+// Dark ink on paper lit from one corner (the light falling to about half at the far corner),
+// slightly out of focus and noisy, as a phone photo; encoded as JPEG by the caller.
+cv::Mat phone_photo(const cv::Mat& large, int64_t index) {
+  cv::RNG rng = variant_rng(0xF070, index);
+  const int corner = rng.uniform(0, 4);
+  const cv::Point2d lit((corner % 2 == 0) ? 0.0 : large.cols - 1.0, (corner / 2 == 0) ? 0.0 : large.rows - 1.0);
+  const double farthest = std::hypot(large.cols - 1.0, large.rows - 1.0);
+  cv::Mat light(large.size(), CV_32F);
+  for (int y = 0; y < light.rows; ++y) {
+    for (int x = 0; x < light.cols; ++x) {
+      light.at<float>(y, x) = static_cast<float>(1.0 - 0.45 * std::hypot(x - lit.x, y - lit.y) / farthest);
+    }
+  }
+  cv::Mat paper = 0.9 - 0.75 * large;
+  paper = paper.mul(light);
+  cv::GaussianBlur(paper, paper, cv::Size(0, 0), 0.6 * kScale);
+  cv::Mat noise(large.size(), CV_32F);
+  rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.03);
+  paper += noise;
+  return cv::min(cv::max(paper, 0.0), 1.0);
+}
+
+// The digit at 40% of its size in the middle of a box of the usual size.
+cv::Mat small_centred(const cv::Mat& large) {
+  const int side = static_cast<int>(large.cols * 0.4);
+  cv::Mat small;
+  cv::resize(large, small, cv::Size(side, side), 0, 0, cv::INTER_AREA);
+  cv::Mat box = cv::Mat::zeros(large.size(), CV_32F);
+  const int at = (large.cols - side) / 2;
+  small.copyTo(box(cv::Rect(at, at, side, side)));
+  return box;
+}
+
+// The digit (28x28) in `style` by `amount`, at kScale times its size; see StrokeStyle.
+cv::Mat restyled(const cv::Mat& digit, StrokeStyle style, double amount) {
+  const auto at_scale = [](double mnist_pixels) { return std::max(1, static_cast<int>(std::lround(mnist_pixels * kScale))); };
+  switch (style) {
+    case StrokeStyle::kThicker: {
+      cv::Mat large = upscaled(digit);
+      cv::dilate(large, large, disk(at_scale(amount)));
+      return large;
+    }
+    case StrokeStyle::kThinner: {
+      cv::Mat large = upscaled(digit);
+      cv::erode(large, large, disk(at_scale(amount)));
+      return large;
+    }
+    case StrokeStyle::kBlurred: {
+      cv::Mat large = upscaled(digit);
+      cv::GaussianBlur(large, large, cv::Size(0, 0), amount * kScale);
+      return large;
+    }
+    case StrokeStyle::kBlockyLowResolution:
+      return low_resolution(digit, static_cast<int>(std::lround(amount)), cv::INTER_NEAREST);
+    case StrokeStyle::kSmoothLowResolution:
+      return low_resolution(digit, static_cast<int>(std::lround(amount)), cv::INTER_LINEAR);
+    case StrokeStyle::kSlanted:
+      return slanted(upscaled(digit), amount);
+    case StrokeStyle::kPen:
+      return redrawn_with_pen(upscaled(digit), at_scale(amount / 2));
+  }
+  throw std::invalid_argument("restyled_digit: unknown style");
+}
+
 cv::Mat render(const cv::Mat& digit, DrawnVariant variant, int64_t index) {
   switch (variant) {
-    case DrawnVariant::kThicker: {
-      cv::Mat large = upscaled(digit);
-      cv::dilate(large, large, disk(7));
-      return large;
-    }
-    case DrawnVariant::kThinner: {
-      cv::Mat large = upscaled(digit);
-      cv::erode(large, large, disk(5));
-      return large;
-    }
-    case DrawnVariant::kBlurred: {
-      cv::Mat large = upscaled(digit);
-      cv::GaussianBlur(large, large, cv::Size(0, 0), 1.2 * kScale);
-      return large;
-    }
-    case DrawnVariant::kLowResolution: {
-      cv::Mat small;
-      cv::resize(digit, small, cv::Size(10, 10), 0, 0, cv::INTER_AREA);
-      cv::Mat blocky;
-      cv::resize(small, blocky, cv::Size(kSide * kScale, kSide * kScale), 0, 0, cv::INTER_NEAREST);
-      return blocky;
-    }
+    case DrawnVariant::kThicker:
+      return restyled(digit, StrokeStyle::kThicker, 1.75);
+    case DrawnVariant::kThinner:
+      return restyled(digit, StrokeStyle::kThinner, 1.25);
+    case DrawnVariant::kBlurred:
+      return restyled(digit, StrokeStyle::kBlurred, 1.2);
+    case DrawnVariant::kLowResolution:
+      return restyled(digit, StrokeStyle::kBlockyLowResolution, 10);
     case DrawnVariant::kRoundBrush:
-      return round_brush(upscaled(digit));
+      // A stroke about 3.5 MNIST pixels wide, as the page's brush is about a twelfth of its canvas.
+      return restyled(digit, StrokeStyle::kPen, 3.5);
     case DrawnVariant::kOffCentre:
       return off_centre(digit, index);
     case DrawnVariant::kRotated:
       return rotated(upscaled(digit), index);
     case DrawnVariant::kDarkOnLight:
       return dark_on_light(upscaled(digit), index);
+    case DrawnVariant::kTinyBlocky:
+      return restyled(digit, StrokeStyle::kBlockyLowResolution, 8);
+    case DrawnVariant::kTinySmooth:
+      return restyled(digit, StrokeStyle::kSmoothLowResolution, 8);
+    case DrawnVariant::kFeltMarker: {
+      cv::Mat marker = restyled(digit, StrokeStyle::kPen, 4.5);
+      cv::GaussianBlur(marker, marker, cv::Size(0, 0), 0.5 * kScale);
+      return marker;
+    }
+    case DrawnVariant::kBallpoint:
+      return restyled(digit, StrokeStyle::kPen, 1.0);
+    case DrawnVariant::kSlantedRight:
+      return restyled(digit, StrokeStyle::kSlanted, 20.0);
+    case DrawnVariant::kSlantedLeft:
+      return restyled(digit, StrokeStyle::kSlanted, -20.0);
+    case DrawnVariant::kBroken:
+      return broken(upscaled(digit), index);
+    case DrawnVariant::kFaint:
+      return faint(upscaled(digit), index);
+    case DrawnVariant::kPhonePhoto:
+      return phone_photo(upscaled(digit), index);
+    case DrawnVariant::kSmallCentred:
+      return small_centred(upscaled(digit));
   }
   throw std::invalid_argument("render_drawn_variant: unknown variant");
 }
+
+cv::Mat mnist_digit(const float* pixels) { return cv::Mat(kSide, kSide, CV_32F, const_cast<float*>(pixels)); }
 
 }  // namespace
 
@@ -151,6 +291,16 @@ std::string to_string(DrawnVariant variant) {
     case DrawnVariant::kOffCentre: return "off-centre";
     case DrawnVariant::kRotated: return "rotated";
     case DrawnVariant::kDarkOnLight: return "dark-on-light";
+    case DrawnVariant::kTinyBlocky: return "8x8-blocky";
+    case DrawnVariant::kTinySmooth: return "8x8-smooth";
+    case DrawnVariant::kFeltMarker: return "felt-marker";
+    case DrawnVariant::kBallpoint: return "ballpoint";
+    case DrawnVariant::kSlantedRight: return "slanted-right";
+    case DrawnVariant::kSlantedLeft: return "slanted-left";
+    case DrawnVariant::kBroken: return "broken";
+    case DrawnVariant::kFaint: return "faint";
+    case DrawnVariant::kPhonePhoto: return "phone-photo";
+    case DrawnVariant::kSmallCentred: return "small-centred";
   }
   return "unknown";
 }
@@ -160,12 +310,23 @@ std::vector<uint8_t> render_drawn_variant(const std::vector<float>& mnist_pixels
   if (static_cast<int64_t>(mnist_pixels.size()) != kImagePixels) {
     throw std::invalid_argument("render_drawn_variant: expected 28x28 pixels");
   }
-  const cv::Mat digit(kSide, kSide, CV_32F, const_cast<float*>(mnist_pixels.data()));
   cv::Mat bytes;
-  render(digit, variant, index).convertTo(bytes, CV_8U, 255.0);
-  std::vector<uint8_t> png;
-  if (!cv::imencode(".png", bytes, png)) throw RuntimeError("cannot encode a drawn variant as PNG");
-  return png;
+  render(mnist_digit(mnist_pixels.data()), variant, index).convertTo(bytes, CV_8U, 255.0);
+  // A phone stores its photos as JPEG, at a quality that leaves artefacts around the strokes.
+  const bool photo = variant == DrawnVariant::kPhonePhoto;
+  std::vector<uint8_t> encoded;
+  const std::vector<int> parameters = photo ? std::vector<int>{cv::IMWRITE_JPEG_QUALITY, 60} : std::vector<int>{};
+  if (!cv::imencode(photo ? ".jpg" : ".png", bytes, encoded, parameters)) {
+    throw RuntimeError("cannot encode a drawn variant as " + std::string(photo ? "JPEG" : "PNG"));
+  }
+  return encoded;
+}
+
+std::vector<float> restyled_digit(const float* mnist_pixels, StrokeStyle style, double amount) {
+  const cv::Mat large = restyled(mnist_digit(mnist_pixels), style, amount);
+  cv::Mat clipped = cv::min(cv::max(large, 0.0), 1.0);
+  if (!clipped.isContinuous()) clipped = clipped.clone();
+  return prepare_digit_pixels(clipped.ptr<float>(), clipped.rows, clipped.cols).pixels;
 }
 
 }  // namespace mnist
