@@ -176,6 +176,38 @@ TEST(Augmentation, IsDeterministicForASeedWhateverTheSplitOfTheWork) {
   EXPECT_NE(std::memcmp(whole.data(), whole.data() + kPixels, kPixels * sizeof(float)), 0);
 }
 
+TEST(Augmentation, RedrawsTheGivenFractionInPeoplesStylesDeterministically) {
+  mnist::AugmentParams params;  // no affine change: only the styles
+  params.drawn_styles = 0.3;
+  ASSERT_FALSE(params.is_identity());
+  const int count = 200;
+  const std::vector<float> images = repeat(ring_digit(), count);
+  const std::vector<float> whole = augmented(images, params, 7);
+  EXPECT_EQ(augmented(images, params, 7), whole);
+  int redrawn = 0;
+  for (int i = 0; i < count; ++i) {
+    const float* image = whole.data() + i * kPixels;
+    if (std::memcmp(image, images.data(), kPixels * sizeof(float)) == 0) continue;
+    ++redrawn;
+    // Prepared as an upload is: white on black, the brightest ink 1, the corners empty.
+    EXPECT_FLOAT_EQ(*std::max_element(image, image + kPixels), 1.0f) << "image " << i;
+    EXPECT_EQ(image[0] + image[kSide - 1] + image[kPixels - kSide] + image[kPixels - 1], 0.0f) << "image " << i;
+  }
+  // 30% of 200, give or take four standard deviations of a binomial count (6.5).
+  EXPECT_GT(redrawn, 60 - 26);
+  EXPECT_LT(redrawn, 60 + 26);
+  // A slice told where it starts redraws the same images the same way.
+  const std::vector<float> tail(images.begin() + 150 * kPixels, images.end());
+  EXPECT_EQ(augmented(tail, params, 7, /*first_index=*/150),
+            std::vector<float>(whole.begin() + 150 * kPixels, whole.end()));
+  // With the styles off, the affine draws are the ones they always were.
+  auto with_styles = mnist::augment_params_for_strength(1);
+  with_styles.drawn_styles = 1e-9;
+  const auto without = mnist::augment_params_for_strength(1);
+  EXPECT_EQ(augmented(images, with_styles, 7), augmented(images, without, 7))
+      << "a style drawn in about one in a billion images changed none of 200, but the affine draws moved";
+}
+
 // ---------------------------------------------------------------------------------------------
 // The epoch producer
 

@@ -336,6 +336,7 @@ std::vector<OptionCase> option_cases() {
       {Program::kTrain, "weight-decay", {"0"}},
       {Program::kTrain, "label-smoothing", {"0"}},
       {Program::kTrain, "augment", {"0"}},
+      {Program::kTrain, "drawn-styles", {"0"}},
       {Program::kEvaluate, "misclassified", {"0"}},
       {Program::kEvaluate, "batch-size", {}},
       {Program::kEvaluate, "limit", {"0"}},

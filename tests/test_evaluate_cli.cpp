@@ -225,3 +225,25 @@ TEST(EvaluateCli, TheTrainSplitCanBeEvaluated) {
   EXPECT_NE(run.out.find("on the first 100 of the MNIST train set: 100 images"), std::string::npos)
       << run.out;
 }
+
+TEST(EvaluateCli, TheHeldOutTrainingImagesCanBeEvaluated) {
+  // --split holdout: the last tenth of the training set (images 54000-59999), which the
+  // calibrating recipes never train on; --limit takes the first of those.
+  mnist::test::TempDir dir;
+  const fs::path model = save_always_three(dir.path() / "always3.pt");
+  const auto run = run_evaluate(kDataDirOption + " --split holdout --limit 200 --model " + model.string() +
+                                " --out " + (dir.path() / "confusion.png").string());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("split=holdout"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("on the first 200 of the MNIST training images held out (the last 10%, not trained on): "
+                         "200 images"),
+            std::string::npos)
+      << run.out;
+  const auto train = mnist::load_mnist(MNIST_TEST_DATA_DIR, mnist::MnistSplit::kTrain);
+  const auto threes = train.labels.narrow(0, 54000, 200).eq(3).sum().item<int64_t>();
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "accuracy %.4f ", static_cast<double>(threes) / 200);
+  EXPECT_NE(run.out.find(expected), std::string::npos) << expected << " in " << run.out;
+  std::ifstream metrics(dir.path() / "metrics.json");
+  EXPECT_EQ(nlohmann::json::parse(metrics)["data"]["split"], "holdout");
+}

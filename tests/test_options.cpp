@@ -77,7 +77,7 @@ TEST(EvaluateOptions, OutOfRangeValuesNameTheOption) {
   check([](auto& o) { o.limit = -5; }, "--limit -5: must not be negative");
   check([](auto&) {}, "(no error)");
   // Named values are checked as they are parsed: nothing else can reach the options.
-  EXPECT_EQ(mnist::test::error_of<mnist::UsageError>([] { mnist::parse_split("validation"); }), "--split validation: must be test or train");
+  EXPECT_EQ(mnist::test::error_of<mnist::UsageError>([] { mnist::parse_split("validation"); }), "--split validation: must be test, train or holdout");
   EXPECT_EQ(mnist::test::error_of<mnist::UsageError>([] { mnist::parse_color_scale("cubic"); }), "--color-scale cubic: must be log or linear");
 }
 

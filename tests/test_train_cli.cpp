@@ -58,7 +58,7 @@ TEST(TrainCli, HelpListsEveryOptionWithItsDefault) {
       run.out, {{"--recipe", "default"}, {"--init-from", ""}, {"--keras-input-range", "255"}, {"--data-dir", "data/mnist"}, {"--out-dir", "models"},
                 {"--hidden", "300,100"}, {"--dropout", "0"}, {"--epochs", "50"}, {"--batch-size", "32"},
                 {"--lr", "0.001"}, {"--lr-schedule", "cosine"}, {"--weight-decay", "0"},
-                {"--label-smoothing", "0"}, {"--augment", "0"}, {"--val-split", "0"}, {"--seed", "42"},
+                {"--label-smoothing", "0"}, {"--augment", "0"}, {"--drawn-styles", "0.3"}, {"--val-split", "0"}, {"--seed", "42"},
                 {"--device", "auto"}, {"--threads", "0"}, {"--calibrate", "on"}, {"--resume", ""}, {"--train-limit", "0"},
                 {"--test-limit", "0"}, {"--help", ""}});
   EXPECT_NE(mnist::test::option_help(run.out, "--recipe").find("original, default, best or fast"), std::string::npos);
@@ -97,6 +97,10 @@ TEST(TrainCli, BadOptionsExitWithUsageErrors) {
       {"--augment nan", "--augment"},
       {"--augment on", "--augment on"},
       {"--recipe best --augment 5", "--augment 5"},
+      {"--drawn-styles=-0.1", "--drawn-styles -0.1: must be a fraction from 0 (none) to 1"},
+      {"--drawn-styles 1.5", "--drawn-styles 1.5"},
+      {"--drawn-styles nan", "--drawn-styles"},
+      {"--drawn-styles some", "--drawn-styles some"},
       {"--no-such-option", "no-such-option"},
       {"stray-argument", "stray-argument"},
   };
@@ -213,14 +217,14 @@ const std::string kTiny = kDataDirOption + " --train-limit 300 --test-limit 100 
 
 TEST(TrainCliRecipes, EachRecipeSetsItsDefaultsInTheBanner) {
   struct Expected {
-    std::string recipe, epochs, batch_size, lr, lr_schedule, weight_decay, label_smoothing, augment;
+    std::string recipe, epochs, batch_size, lr, lr_schedule, weight_decay, label_smoothing, augment, drawn_styles;
   };
   const std::vector<Expected> recipes = {
-      {"original", "50", "32", "0.001", "constant", "0", "0", "0 (none)"},
-      {"default", "50", "32", "0.001", "cosine", "0", "0", "0 (none)"},
-      {"fast", "6", "256", "0.003", "cosine", "0", "0", "0 (none)"},
+      {"original", "50", "32", "0.001", "constant", "0", "0", "0 (none)", "0"},
+      {"default", "50", "32", "0.001", "cosine", "0", "0", "0 (none)", "0.3"},
+      {"fast", "6", "256", "0.003", "cosine", "0", "0", "0 (none)", "0"},
       {"best", "150", "128", "0.002", "cosine", "0.01", "0.05",
-       "1 (shift 2 px, rotation 10 deg, scale 0.9-1.1, elastic alpha 34 sigma 4)"},
+       "1 (shift 2 px, rotation 10 deg, scale 0.9-1.1, elastic alpha 34 sigma 4)", "0"},
   };
   for (const auto& e : recipes) {
     SCOPED_TRACE(e.recipe);
@@ -236,9 +240,12 @@ TEST(TrainCliRecipes, EachRecipeSetsItsDefaultsInTheBanner) {
     EXPECT_EQ(banner_value(run.out, "weight_decay"), e.weight_decay);
     EXPECT_EQ(banner_value(run.out, "label_smoothing"), e.label_smoothing);
     EXPECT_EQ(banner_value(run.out, "augment"), e.augment);
+    EXPECT_EQ(banner_value(run.out, "drawn_styles"), e.drawn_styles);
     const std::string card = model_card(dir.path() / "mnist_mlp.pt");
     EXPECT_NE(card.find("\"recipe\": \"" + e.recipe + "\""), std::string::npos) << card;
-    EXPECT_EQ(run.out.find("augmentation: ") != std::string::npos, e.recipe == "best") << run.out;
+    // The recipes that change the training images prepare them on the background thread.
+    EXPECT_EQ(run.out.find("augmentation: ") != std::string::npos, e.recipe == "best" || e.recipe == "default")
+        << run.out;
   }
 }
 
@@ -298,6 +305,9 @@ TEST(TrainCliRecipes, AnAugmentedRunResumesToTheSameModel) {
 
   const auto other_augment = run_train(common + " --epochs 4 --augment 0.5 --resume --out-dir " + parts.string());
   expect_train_error(other_augment, 2, "augment=1.0");
+  // Images redrawn in people's styles are part of what was trained on, too.
+  const auto with_styles = run_train(common + " --epochs 4 --drawn-styles 0.5 --resume --out-dir " + parts.string());
+  expect_train_error(with_styles, 2, "drawn_styles");
 }
 
 namespace {

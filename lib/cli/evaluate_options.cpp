@@ -29,7 +29,7 @@ cxxopts::Options evaluate_option_spec() {
     ("model", "TorchScript model written by mnist-train, or a Keras .h5 model", cxxopts::value<std::string>()->default_value(d.model.string()))
     ("keras-input-range", kKerasInputRangeHelp, cxxopts::value<std::string>()->default_value(to_string(d.keras_input_range)))
     ("data-dir", "MNIST directory (IDX files, plain or .gz)", cxxopts::value<std::string>()->default_value(d.data_dir.string()))
-    ("split", "test or train", cxxopts::value<std::string>()->default_value(to_string(d.split)))
+    ("split", "test, train, or holdout (the last 10% of train, which the calibrating recipes never train on: choose between models there)", cxxopts::value<std::string>()->default_value(to_string(d.split)))
     ("out", "confusion heatmap PNG; metrics.json and misclassified.png go beside it", cxxopts::value<std::string>()->default_value(d.out.string()))
     ("normalize", "show row percentages (of each true digit) instead of counts")
     ("color-scale", "heatmap colour scale: log (confusions stay visible) or linear", cxxopts::value<std::string>()->default_value(to_string(d.color_scale)))
@@ -47,7 +47,7 @@ cxxopts::Options evaluate_option_spec() {
 MnistSplit parse_split(const std::string& text) {
   if (text == "test") return MnistSplit::kTest;
   if (text == "train") return MnistSplit::kTrain;
-  throw UsageError("--split " + text + ": must be test or train");
+  throw UsageError("--split " + text + ": must be test, train or holdout");
 }
 
 ColorScale parse_color_scale(const std::string& text) {
@@ -60,7 +60,7 @@ std::vector<std::pair<std::string, std::string>> describe(const EvaluateOptions&
   return {{"model", o.model.string()},
           {"keras_input_range", to_string(o.keras_input_range)},
           {"data_dir", o.data_dir.string()},
-          {"split", to_string(o.split)},
+          {"split", o.holdout ? "holdout" : to_string(o.split)},
           {"out", o.out.string()},
           {"normalize", o.normalize ? "true" : "false"},
           {"color_scale", to_string(o.color_scale)},
@@ -81,7 +81,8 @@ std::optional<EvaluateOptions> parse_evaluate_args(const std::vector<std::string
   o.model = text("model");
   o.keras_input_range = parse_keras_input_range(text("keras-input-range"));
   o.data_dir = text("data-dir");
-  o.split = parse_split(text("split"));
+  o.holdout = text("split") == "holdout";
+  o.split = o.holdout ? MnistSplit::kTrain : parse_split(text("split"));
   o.out = text("out");
   o.normalize = parsed->count("normalize") > 0;
   o.color_scale = parse_color_scale(text("color-scale"));

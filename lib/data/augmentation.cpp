@@ -4,11 +4,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <vector>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/errors.h"
 #include "core/mnist_shape.h"
 #include "core/seed.h"
+#include "image/drawn_variants.h"
 
 namespace mnist {
 
@@ -30,6 +34,35 @@ cv::Mat displacement(cv::RNG& rng, double alpha, double sigma) {
                    cv::BORDER_CONSTANT);
   field *= alpha;
   return field;
+}
+
+// The amounts each style of people's digits is drawn at, uniformly: around and beyond those
+// --drawn-variants measures (image/drawn_variants.h), so that training covers them.
+struct StyleRange {
+  StrokeStyle style;
+  double low;
+  double high;
+};
+constexpr StyleRange kStyleRanges[] = {
+    {StrokeStyle::kThicker, 0.5, 2.5},
+    {StrokeStyle::kThinner, 0.5, 1.5},
+    {StrokeStyle::kBlurred, 0.5, 1.5},
+    {StrokeStyle::kBlockyLowResolution, 7, 14},
+    {StrokeStyle::kSmoothLowResolution, 7, 14},
+    {StrokeStyle::kSlanted, -25, 25},
+    {StrokeStyle::kPen, 1.0, 5.0},
+};
+
+// Redraws the image in place in a random style; an image the style wipes out (a thin digit
+// thinned away) stays as it was.
+void redraw_in_a_drawn_style(float* image, cv::RNG& rng) {
+  const StyleRange& range = kStyleRanges[rng.uniform(0, static_cast<int>(std::size(kStyleRanges)))];
+  const double amount = rng.uniform(range.low, range.high);
+  try {
+    const std::vector<float> restyled = restyled_digit(image, range.style, amount);
+    std::copy(restyled.begin(), restyled.end(), image);
+  } catch (const RuntimeError&) {
+  }
 }
 
 }  // namespace
@@ -57,6 +90,17 @@ void augment_images(const float* input, float* output, int64_t count, const Augm
   cv::Mat map_y(kSide, kSide, CV_32F);
   for (int64_t i = 0; i < count; ++i) {
     cv::RNG rng(derive_item_seed(seed, static_cast<uint64_t>(first_index + i)));
+    float* image = output + i * kPixels;
+    // The style is drawn after the affine transform's draws, and only where styles are on, so
+    // that those draws are the same with and without styles.
+    const auto restyle = [&] {
+      if (params.drawn_styles > 0 && rng.uniform(0.0, 1.0) < params.drawn_styles) redraw_in_a_drawn_style(image, rng);
+    };
+    if (params.is_affine_identity()) {
+      std::memcpy(image, input + i * kPixels, kPixels * sizeof(float));
+      restyle();
+      continue;
+    }
     const double angle = rng.uniform(-params.max_rotation, params.max_rotation);
     const double scale = params.min_scale + (params.max_scale - params.min_scale) * rng.uniform(0.0, 1.0);
     const double shift_x = rng.uniform(-params.max_shift, params.max_shift);
@@ -86,8 +130,9 @@ void augment_images(const float* input, float* output, int64_t count, const Augm
       }
     }
     const cv::Mat source(kSide, kSide, CV_32F, const_cast<float*>(input + i * kPixels));
-    cv::Mat target(kSide, kSide, CV_32F, output + i * kPixels);
+    cv::Mat target(kSide, kSide, CV_32F, image);
     cv::remap(source, target, map_x, map_y, cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
+    restyle();
   }
 }
 

@@ -2,7 +2,10 @@
 // that this file builds fast and runs on a thread of its own): a random affine transform about
 // the image centre (shift, rotation, scale) and an elastic distortion (Simard, Steinkraus and
 // Platt 2003: a uniform random displacement field smoothed with a Gaussian of width sigma and
-// scaled by alpha), combined into one cv::remap with bilinear interpolation and a black border.
+// scaled by alpha), combined into one cv::remap with bilinear interpolation and a black border;
+// then, for a fraction of the images, a redrawing in a style of people's digits, with the
+// transformations --drawn-variants measures with (image/drawn_variants.h) but random draws of
+// its own, on training images only.
 // Every image's transform derives from (seed, image index) alone, so the result does not depend
 // on how the work is split or threaded.
 // Not for: producing whole epochs in the background (augmented_epochs.h), choosing the
@@ -20,11 +23,16 @@ struct AugmentParams {
   double max_scale = 1;
   double elastic_alpha = 0;  // displacement scale in pixels; 0: no elastic distortion
   double elastic_sigma = 4;  // width of the Gaussian smoothing the displacement field, pixels
+  // The fraction of the images then redrawn in one of the styles of people's digits
+  // (image/drawn_variants.h: thicker or thinner strokes, blur, low resolution, slant, another
+  // pen), the style and its amount drawn at random, and prepared as an upload is; 0: none.
+  double drawn_styles = 0;
 
-  bool is_identity() const {
+  bool is_affine_identity() const {
     return max_shift == 0 && max_rotation == 0 && min_scale == 1 && max_scale == 1 &&
            elastic_alpha == 0;
   }
+  bool is_identity() const { return is_affine_identity() && drawn_styles == 0; }
 };
 
 // The documented augmentation at strength 1 (what --augment 1 means): shifts up to 2 px,

@@ -31,6 +31,12 @@ struct TrainValidation {
   MnistTensors validation;  // empty when the fraction is 0
 };
 
+// The fraction of the training images held out when a run calibrates without --val-split: what
+// --val-split 0.1 would hold out, so the weights are those of a --val-split 0.1 run. Never
+// trained on by the recipes that calibrate, these images are also the ones to choose between such
+// models on (mnist-evaluate --split holdout), leaving the test set for the report.
+inline constexpr double kCalibrationHoldout = 0.1;
+
 // Holds out the last `fraction` of the examples, as Keras' validation_split does.
 // Throws UsageError naming --val-split when the fraction is outside [0, 1) or leaves a side empty.
 TrainValidation split_validation(const MnistTensors& all, double fraction);

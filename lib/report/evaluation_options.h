@@ -18,6 +18,9 @@ struct EvaluateOptions {
   KerasInputRange keras_input_range = KerasInputRange::k255;  // for a Keras .h5 model
   std::filesystem::path data_dir = "data/mnist";
   MnistSplit split = MnistSplit::kTest;
+  // With split kTrain: only the held-out last kCalibrationHoldout of it (data/mnist_dataset.h),
+  // which the calibrating recipes never train on (--split holdout).
+  bool holdout = false;
   std::filesystem::path out = "models/confusion.png";  // metrics.json and misclassified.png go beside it
   bool normalize = false;  // heatmap of row percentages instead of counts
   ColorScale color_scale = ColorScale::kLog;

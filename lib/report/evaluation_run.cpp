@@ -107,7 +107,7 @@ json metrics_json(const EvaluateOptions& options, const EvaluateSummary& summary
   }
   return {
       {"model", {{"path", options.model.string()}, {"name", summary.model_name}}},
-      {"data", {{"dir", options.data_dir.string()}, {"split", to_string(options.split)},
+      {"data", {{"dir", options.data_dir.string()}, {"split", options.holdout ? "holdout" : to_string(options.split)},
                 {"limit", options.limit}, {"description", summary.data_name}}},
       {"count", report.count},
       {"correct", report.correct},
@@ -160,9 +160,21 @@ EvaluateOutputs::EvaluateOutputs(const EvaluateOptions& options)
 
 namespace {
 
+// The images evaluated: the split, or with --split holdout the last tenth of the training set,
+// then the first --limit of them.
+MnistTensors evaluated_images(const EvaluateOptions& options) {
+  if (!options.holdout) return load_mnist(options.data_dir, options.split, options.limit);
+  const auto held_out = split_validation(load_mnist(options.data_dir, MnistSplit::kTrain), kCalibrationHoldout).validation;
+  if (options.limit <= 0 || options.limit >= held_out.size()) return held_out;
+  return MnistTensors{held_out.images.narrow(0, 0, options.limit), held_out.labels.narrow(0, 0, options.limit)};
+}
+
 // "MNIST test set", or "first 300 of the MNIST test set".
 std::string data_name(const EvaluateOptions& options, const MnistTensors& data) {
-  const std::string split = "MNIST " + to_string(options.split) + " set";
+  const std::string split = options.holdout ? "MNIST training images held out (the last " +
+                                                  std::to_string(static_cast<int>(kCalibrationHoldout * 100)) +
+                                                  "%, not trained on)"
+                                            : "MNIST " + to_string(options.split) + " set";
   if (options.limit > 0 && data.size() == options.limit) {
     return "first " + std::to_string(data.size()) + " of the " + split;
   }
@@ -229,7 +241,7 @@ EvaluateSummary run_evaluation(const EvaluateOptions& options, const c10::Device
   auto [module, card] = load_model_file(options.model, options.keras_input_range);
   EvaluateSummary summary;
   summary.model_name = model_name(options.model, card);
-  const auto data = load_mnist(options.data_dir, options.split, options.limit);
+  const auto data = evaluated_images(options);
   summary.data_name = data_name(options, data);
 
   at::Tensor probabilities;

@@ -31,6 +31,7 @@ json resume_identity(const TrainOptions& options) {
           {"weight_decay", unless_zero(options.weight_decay)},
           {"label_smoothing", unless_zero(options.label_smoothing)},
           {"augment", unless_zero(options.augment)},
+          {"drawn_styles", unless_zero(options.drawn_styles)},
           // images held out for calibration are not trained on
           {"calibration_holdout", unless_zero(calibration_holdout(options))},
           // a cosine schedule spans the whole run, so its length is part of the run

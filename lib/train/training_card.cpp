@@ -30,6 +30,7 @@ json training_card(const TrainOptions& options) {
           {"weight_decay", options.weight_decay},
           {"label_smoothing", options.label_smoothing},
           {"augmentation", augmentation_card(options.augment)},
+          {"drawn_styles", options.drawn_styles},
           {"epochs", options.epochs},
           {"batch_size", options.batch_size},
           {"learning_rate", options.learning_rate},

@@ -24,6 +24,7 @@ TrainOptions recipe_options(Recipe recipe) {
     case Recipe::kDefault:
       break;
     case Recipe::kOriginal:
+      o.drawn_styles = 0;
       o.lr_schedule = LrSchedule::kConstant;
       o.calibrate = false;  // the Keras script exactly: every training image, raw softmax
       break;
@@ -34,6 +35,7 @@ TrainOptions recipe_options(Recipe recipe) {
       o.weight_decay = 0.01;
       o.label_smoothing = 0.05;
       o.augment = 1.0;
+      o.drawn_styles = 0;
       // One core trains, the other augments the next epoch: OpenBLAS' second thread would only
       // fight the augmentation thread for it (measured: twice the time per epoch).
       o.threads = 1;
@@ -42,6 +44,7 @@ TrainOptions recipe_options(Recipe recipe) {
       o.epochs = 6;
       o.batch_size = 256;
       o.learning_rate = 0.003;
+      o.drawn_styles = 0;
       break;
   }
   return o;
@@ -64,6 +67,8 @@ void validate(const TrainOptions& o) {
           "label-smoothing", option_value_text(o.label_smoothing), "must be at least 0 and below 1");
   require_option(std::isfinite(o.augment) && o.augment >= 0 && o.augment <= 2, "augment",
           option_value_text(o.augment), "must be a strength from 0 (none) to 2");
+  require_option(std::isfinite(o.drawn_styles) && o.drawn_styles >= 0 && o.drawn_styles <= 1, "drawn-styles",
+          option_value_text(o.drawn_styles), "must be a fraction from 0 (none) to 1");
   require_option(o.seed >= 0, "seed", std::to_string(o.seed), "must not be negative");
   require_option(o.threads >= 0 && o.threads <= 1024, "threads", std::to_string(o.threads),
           "must be from 0 (library default) to 1024");

@@ -141,11 +141,12 @@ class TrainingRun {
       start_from_file(options.init_from, options.keras_input_range, spec_, trainer_.model());
       summary_.initial_test_accuracy = evaluate_model(trainer_.model(), data_.test, device_).accuracy;
     }
-    if (options.augment > 0) {
+    AugmentParams augmentation = augment_params_for_strength(options.augment);
+    augmentation.drawn_styles = options.drawn_styles;
+    if (!augmentation.is_identity()) {
       augmented_.emplace(
           MnistTensors{pixels_in_unit_range(data_.split.train.images), data_.split.train.labels},
-          augment_params_for_strength(options.augment), static_cast<uint64_t>(options.seed),
-          options.epochs);
+          augmentation, static_cast<uint64_t>(options.seed), options.epochs);
     }
   }
 
