@@ -212,8 +212,11 @@ void flatten_uneven_light(cv::Mat& ink, std::vector<float>& border, bool on_pape
   const double scale = static_cast<double>(kLightingSide) / std::max(ink.rows, ink.cols);
   if (scale >= 1.0) return;  // MNIST-sized images: too few pixels to tell a slope from a stroke
   if (border_unevenness(ink) <= kUnevenLight) return;
+  // Sized explicitly: an image 1000 pixels by 3 would otherwise shrink to no rows at all.
+  const cv::Size small_size(std::max(1, static_cast<int>(std::lround(ink.cols * scale))),
+                            std::max(1, static_cast<int>(std::lround(ink.rows * scale))));
   cv::Mat small;
-  cv::resize(ink, small, cv::Size(), scale, scale, cv::INTER_AREA);
+  cv::resize(ink, small, small_size, 0, 0, cv::INTER_AREA);
   const int element = kLightingSide / 4 + 1;
   cv::Mat background;
   cv::morphologyEx(small, background, cv::MORPH_OPEN,
