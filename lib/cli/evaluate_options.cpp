@@ -60,7 +60,7 @@ std::vector<std::pair<std::string, std::string>> describe(const EvaluateOptions&
   return {{"model", o.model.string()},
           {"keras_input_range", to_string(o.keras_input_range)},
           {"data_dir", o.data_dir.string()},
-          {"split", o.holdout ? "holdout" : to_string(o.split)},
+          {"split", split_name(o)},
           {"out", o.out.string()},
           {"normalize", o.normalize ? "true" : "false"},
           {"color_scale", to_string(o.color_scale)},

@@ -23,10 +23,13 @@ constexpr int kSide = static_cast<int>(kImageSide);
 // Work at four times MNIST's resolution, so strokes can change by fractions of an MNIST pixel.
 constexpr int kScale = 4;
 
+// Pixels clipped to [0, 1], as rendered ink and paper must be.
+cv::Mat clipped(const cv::Mat& image) { return cv::min(cv::max(image, 0.0), 1.0); }
+
 cv::Mat upscaled(const cv::Mat& digit) {
   cv::Mat large;
   cv::resize(digit, large, cv::Size(kSide * kScale, kSide * kScale), 0, 0, cv::INTER_CUBIC);
-  return cv::min(cv::max(large, 0.0), 1.0);
+  return clipped(large);
 }
 
 cv::Mat disk(int diameter) { return cv::getStructuringElement(cv::MORPH_ELLIPSE, {diameter, diameter}); }
@@ -92,7 +95,7 @@ cv::Mat low_resolution(const cv::Mat& digit, int side, int interpolation) {
   cv::resize(digit, small, cv::Size(side, side), 0, 0, cv::INTER_AREA);
   cv::Mat large;
   cv::resize(small, large, cv::Size(kSide * kScale, kSide * kScale), 0, 0, interpolation);
-  return cv::min(cv::max(large, 0.0), 1.0);
+  return clipped(large);
 }
 
 cv::Mat off_centre(const cv::Mat& digit, int64_t index) {
@@ -118,7 +121,7 @@ cv::Mat dark_on_light(const cv::Mat& large, int64_t index) {
   cv::Mat noise(large.size(), CV_32F);
   rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.03);
   cv::Mat paper = 0.92 - 0.8 * large + noise;  // grey-white paper, ink not quite black
-  return cv::min(cv::max(paper, 0.0), 1.0);
+  return clipped(paper);
 }
 
 // Sheared by `degrees` (positive: the top leans right) in a field wide enough to hold it.
@@ -164,7 +167,7 @@ cv::Mat faint(const cv::Mat& large, int64_t index) {
   cv::Mat noise(large.size(), CV_32F);
   rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.02);
   cv::Mat weak = 0.05 + 0.3 * large + noise;
-  return cv::min(cv::max(weak, 0.0), 1.0);
+  return clipped(weak);
 }
 
 // Dark ink on paper lit from one corner (the light falling to about half at the far corner),
@@ -186,7 +189,7 @@ cv::Mat phone_photo(const cv::Mat& large, int64_t index) {
   cv::Mat noise(large.size(), CV_32F);
   rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.03);
   paper += noise;
-  return cv::min(cv::max(paper, 0.0), 1.0);
+  return clipped(paper);
 }
 
 // The digit at 40% of its size in the middle of a box of the usual size.
@@ -323,10 +326,9 @@ std::vector<uint8_t> render_drawn_variant(const std::vector<float>& mnist_pixels
 }
 
 std::vector<float> restyled_digit(const float* mnist_pixels, StrokeStyle style, double amount) {
-  const cv::Mat large = restyled(mnist_digit(mnist_pixels), style, amount);
-  cv::Mat clipped = cv::min(cv::max(large, 0.0), 1.0);
-  if (!clipped.isContinuous()) clipped = clipped.clone();
-  return prepare_digit_pixels(clipped.ptr<float>(), clipped.rows, clipped.cols).pixels;
+  // clipped() writes a new matrix, so its rows follow one another as prepare_digit_pixels reads them.
+  const cv::Mat image = clipped(restyled(mnist_digit(mnist_pixels), style, amount));
+  return prepare_digit_pixels(image.ptr<float>(), image.rows, image.cols).pixels;
 }
 
 }  // namespace mnist

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -157,11 +158,14 @@ std::vector<float> border_pixels(const cv::Mat& gray) {
   return border;
 }
 
-double median(std::vector<float> values) {
-  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-  std::nth_element(values.begin(), middle, values.end());
-  return *middle;
+// The value below which `fraction` of the values lie (the element at that rank).
+double quantile(std::vector<float> values, double fraction) {
+  const auto at = values.begin() + static_cast<std::ptrdiff_t>(static_cast<double>(values.size()) * fraction);
+  std::nth_element(values.begin(), at, values.end());
+  return *at;
 }
+
+double median(std::vector<float> values) { return quantile(std::move(values), 0.5); }
 
 // ---------------------------------------------------------------------------------------------
 // Ink: white on black, background removed
@@ -179,10 +183,7 @@ struct Ink {
 double border_unevenness(const cv::Mat& image) {
   std::vector<double> levels;
   const auto add = [&](const cv::Mat& strip) {
-    std::vector<float> values(strip.begin<float>(), strip.end<float>());
-    const auto quarter = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 4);
-    std::nth_element(values.begin(), quarter, values.end());
-    levels.push_back(*quarter);
+    levels.push_back(quantile(std::vector<float>(strip.begin<float>(), strip.end<float>()), 0.25));
   };
   for (int piece = 0; piece < 4; ++piece) {
     const int left = image.cols * piece / 4, right = image.cols * (piece + 1) / 4;

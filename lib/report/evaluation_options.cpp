@@ -1,9 +1,15 @@
 // The bounds of an evaluation run's options; see evaluation_options.h.
 #include "report/evaluation_options.h"
 
+#include <string>
+
 #include "core/option_values.h"
 
 namespace mnist {
+
+std::string split_name(const EvaluateOptions& options) {
+  return options.holdout ? "holdout" : to_string(options.split);
+}
 
 void validate(const EvaluateOptions& o) {
   require_option(!o.model.empty(), "model", "''", "must not be empty");

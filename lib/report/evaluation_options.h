@@ -36,6 +36,9 @@ struct EvaluateOptions {
 // The most --misclassified draws.
 inline constexpr int64_t kMaxMisclassified = 500;
 
+// The images' name as --split spells it: "test", "train" or "holdout".
+std::string split_name(const EvaluateOptions& options);
+
 // Throws UsageError naming the first option (as mnist-evaluate spells it) whose value is out of range.
 void validate(const EvaluateOptions& options);
 

@@ -107,7 +107,7 @@ json metrics_json(const EvaluateOptions& options, const EvaluateSummary& summary
   }
   return {
       {"model", {{"path", options.model.string()}, {"name", summary.model_name}}},
-      {"data", {{"dir", options.data_dir.string()}, {"split", options.holdout ? "holdout" : to_string(options.split)},
+      {"data", {{"dir", options.data_dir.string()}, {"split", split_name(options)},
                 {"limit", options.limit}, {"description", summary.data_name}}},
       {"count", report.count},
       {"correct", report.correct},
