@@ -23,11 +23,11 @@ inline std::filesystem::path save_scripted_module(const std::filesystem::path& p
   return path;
 }
 
-// Answers 3 with probability 0.55 (0.05 for every other digit) whatever the image.
-inline torch::jit::Module always_three() {
-  torch::jit::Module module("AlwaysThree");
-  auto answer = torch::full({10}, 0.05);
-  answer[3] = 0.55;
+// Answers `digit` with `probability` (the rest shared evenly by the other nine) whatever the image.
+inline torch::jit::Module always_answers(int digit, double probability) {
+  torch::jit::Module module("AlwaysAnswers");
+  auto answer = torch::full({10}, (1 - probability) / 9);
+  answer[digit] = probability;
   module.register_buffer("answer", answer);
   module.define(R"(
 def forward(self, x: Tensor) -> Tensor:
@@ -35,5 +35,8 @@ def forward(self, x: Tensor) -> Tensor:
 )");
   return module;
 }
+
+// Answers 3 with probability 0.55 (0.05 for every other digit) whatever the image.
+inline torch::jit::Module always_three() { return always_answers(3, 0.55); }
 
 }  // namespace mnist::test

@@ -1,17 +1,21 @@
 // Evaluating TorchScript modules whose answers are known: exact confusion matrix, accuracy and
-// loss; the checks on what a module returns; choosing the most confident mistakes.
-// No MNIST files needed: the images are synthetic and the modules are built here.
+// loss; the checks on what a module returns; choosing the most confident mistakes; the counts of
+// the drawn variants. The modules are built here; the images are synthetic, but for the drawn
+// variants, which are renderings of real test digits.
 #include <gtest/gtest.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
 #include <cmath>
+#include <iterator>
 
-#include "report/model_evaluation.h"
 #include "core/errors.h"
+#include "image/drawn_variants.h"
+#include "report/model_evaluation.h"
 #include "scripted_modules.h"
 #include "test_support.h"
 
+using mnist::test::always_answers;
 using mnist::test::always_three;
 
 namespace {
@@ -82,4 +86,35 @@ TEST(EvaluateTorchScript, MostConfidentMistakesComeFirst) {
   EXPECT_EQ(mnist::most_confident_mistakes(probabilities, labels, 2), (std::vector<int64_t>{2, 1}));
   EXPECT_TRUE(mnist::most_confident_mistakes(probabilities, labels, 0).empty());
   EXPECT_TRUE(mnist::most_confident_mistakes(probabilities.slice(0, 0, 1), labels.slice(0, 0, 1), 5).empty());
+}
+
+// The first six test digits are 7 2 1 0 4 1: a model that always answers 1 is right on two.
+TEST(EvaluateDrawnVariants, CountsWrongAnswersGivenAsSureAsConfidentMistakes) {
+  const auto data = mnist::load_mnist(MNIST_TEST_DATA_DIR, mnist::MnistSplit::kTest, 6);
+  auto sure = always_answers(1, 0.9);
+  const auto variants = mnist::evaluate_drawn_variants(sure, "sure.pt", data, torch::kCPU, /*batch_size=*/4);
+  ASSERT_EQ(variants.size(), std::size(mnist::kAllDrawnVariants));
+  for (const auto& v : variants) {
+    SCOPED_TRACE(v.variant);
+    EXPECT_EQ(v.count, 6);
+    EXPECT_EQ(v.unprepared, 0);
+    EXPECT_EQ(v.correct, 2);
+    EXPECT_EQ(v.confident_mistakes, 4);
+    EXPECT_NEAR(v.confident_mistake_rate(), 4.0 / 6, 1e-12);
+    ASSERT_EQ(v.confidences.size(), 6);
+    EXPECT_NEAR(v.calibration().expected_calibration_error, 0.9 - 2.0 / 6, 1e-6);
+  }
+  const auto all = mnist::all_variants(variants);
+  EXPECT_EQ(all.variant, "all");
+  EXPECT_EQ(all.count, 6 * static_cast<int64_t>(variants.size()));
+  EXPECT_EQ(all.correct, 2 * static_cast<int64_t>(variants.size()));
+  EXPECT_EQ(all.confident_mistakes, 4 * static_cast<int64_t>(variants.size()));
+  EXPECT_EQ(all.confidences.size(), all.count);
+
+  // Below mnist-serve's "not sure" line the same mistakes are not confident ones.
+  auto unsure = always_answers(1, 0.7);
+  for (const auto& v : mnist::evaluate_drawn_variants(unsure, "unsure.pt", data, torch::kCPU, 4)) {
+    EXPECT_EQ(v.correct, 2) << v.variant;
+    EXPECT_EQ(v.confident_mistakes, 0) << v.variant;
+  }
 }

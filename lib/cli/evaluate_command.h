@@ -9,11 +9,15 @@
 
 #include "cli/command_line.h"
 #include "report/calibration.h"
+#include "report/model_evaluation.h"
 
 namespace mnist {
 
 // The coverage table for people: per threshold, the share answered and their accuracy.
 std::string format_coverage_table(const std::vector<CoveragePoint>& table);
+
+// One drawn variant's line: accuracy, images refused, confident mistakes and calibration error.
+std::string format_variant(const VariantResult& variant);
 
 // mnist-evaluate from argv (args[0] is the program) to its exit code: options and banner, the
 // evaluation, the report on console.out; failures as one line on console.err, exit 2 or 1.

@@ -15,6 +15,7 @@
 #include "core/text.h"
 #include "data/mnist_dataset.h"
 #include "export/model_file.h"
+#include "inference/digit_classifier.h"
 #include "report/confusion_heatmap.h"
 #include "report/evaluation.h"
 #include "report/misclassified_grid.h"
@@ -56,12 +57,18 @@ std::string model_name(const fs::path& model, const std::string& card_text) {
   return model.stem().string();
 }
 
-json variants_json(const std::vector<VariantAccuracy>& variants) {
+json variant_json(const VariantResult& v) {
+  const auto calibration = v.calibration();
+  return {{"variant", v.variant}, {"count", v.count}, {"correct", v.correct},
+          {"unprepared", v.unprepared}, {"accuracy", v.accuracy()},
+          {"confident_mistakes", v.confident_mistakes}, {"confident_mistake_rate", v.confident_mistake_rate()},
+          {"mean_confidence", calibration.mean_confidence},
+          {"expected_calibration_error", calibration.expected_calibration_error}};
+}
+
+json variants_json(const std::vector<VariantResult>& variants) {
   json rows = json::array();
-  for (const auto& v : variants) {
-    rows.push_back({{"variant", v.variant}, {"count", v.count}, {"correct", v.correct},
-                    {"unprepared", v.unprepared}, {"accuracy", v.accuracy()}});
-  }
+  for (const auto& v : variants) rows.push_back(variant_json(v));
   return rows;
 }
 
@@ -222,7 +229,11 @@ void draw_curves_if_logged(const EvaluateOutputs& outputs, EvaluateSummary& summ
 
 void write_metrics(const EvaluateOptions& options, const EvaluateOutputs& outputs, EvaluateSummary& summary) {
   json metrics = metrics_json(options, summary, outputs);
-  if (!summary.variants.empty()) metrics["drawn_variants"] = variants_json(summary.variants);
+  if (!summary.variants.empty()) {
+    metrics["drawn_variants"] = variants_json(summary.variants);
+    metrics["drawn_variants_all"] = variant_json(all_variants(summary.variants));
+    metrics["confident_mistake_threshold"] = kDefaultUncertainBelow;
+  }
   std::vector<std::string> files;
   for (const auto& file : summary.files_written) files.push_back(file.string());
   metrics["files"] = files;

@@ -39,7 +39,7 @@ struct EvaluateSummary {
   std::vector<CoveragePoint> coverage;  // at kCoverageThresholds
   std::vector<std::filesystem::path> files_written;
   std::vector<std::string> warnings;  // secondary outputs that could not be made, and why
-  std::vector<VariantAccuracy> variants;  // with --drawn-variants
+  std::vector<VariantResult> variants;  // with --drawn-variants
 };
 
 // Throws UsageError for options out of bounds, RuntimeError for a model or data that cannot be

@@ -17,12 +17,19 @@ namespace mnist {
 
 namespace {
 
-// Classifies the prepared pixel vectors gathered so far and counts the right answers.
+// Classifies the prepared pixel vectors gathered so far and counts the right and the confidently
+// wrong answers.
 void classify_pending(torch::jit::Module& module, const std::string& model_label, const c10::Device& device,
                       std::vector<std::vector<float>>& pixel_vectors, std::vector<int64_t>& labels,
-                      VariantAccuracy& accuracy) {
+                      VariantResult& result) {
   const auto answers = classify_digits(module, model_label, pixel_vectors, device);
-  for (size_t i = 0; i < answers.size(); ++i) accuracy.correct += answers[i].digit == labels[i];
+  for (size_t i = 0; i < answers.size(); ++i) {
+    const bool right = answers[i].digit == labels[i];
+    result.correct += right;
+    result.confident_mistakes += !right && answers[i].probability >= kDefaultUncertainBelow;
+    result.confidences.confidence.push_back(answers[i].probability);
+    result.confidences.correct.push_back(right);
+  }
   pixel_vectors.clear();
   labels.clear();
 }
@@ -72,36 +79,52 @@ std::vector<int64_t> most_confident_mistakes(const at::Tensor& probabilities,
   return indices;
 }
 
-std::vector<VariantAccuracy> evaluate_drawn_variants(torch::jit::Module& module, const std::string& model_label,
+std::vector<VariantResult> evaluate_drawn_variants(torch::jit::Module& module, const std::string& model_label,
                                                      const MnistTensors& data, const c10::Device& device,
                                                      int64_t batch_size) {
   module.eval();
   module.to(device);
   const auto images = pixels_in_unit_range(data.images).reshape({data.size(), -1}).contiguous();
   const auto labels = data.labels.to(torch::kCPU).contiguous();
-  std::vector<VariantAccuracy> results;
+  std::vector<VariantResult> results;
   for (const DrawnVariant variant : kAllDrawnVariants) {
-    VariantAccuracy accuracy;
-    accuracy.variant = to_string(variant);
+    VariantResult result;
+    result.variant = to_string(variant);
     std::vector<std::vector<float>> pixel_vectors;
     std::vector<int64_t> digit_labels;
     for (int64_t i = 0; i < data.size(); ++i) {
       const float* row = images.data_ptr<float>() + i * kImagePixels;
-      ++accuracy.count;
+      ++result.count;
       try {
         pixel_vectors.push_back(prepare_digit(render_drawn_variant({row, row + kImagePixels}, variant, i)).pixels);
         digit_labels.push_back(labels[i].item<int64_t>());
       } catch (const RuntimeError&) {
-        ++accuracy.unprepared;
+        ++result.unprepared;
       }
       if (static_cast<int64_t>(pixel_vectors.size()) == batch_size) {
-        classify_pending(module, model_label, device, pixel_vectors, digit_labels, accuracy);
+        classify_pending(module, model_label, device, pixel_vectors, digit_labels, result);
       }
     }
-    classify_pending(module, model_label, device, pixel_vectors, digit_labels, accuracy);
-    results.push_back(accuracy);
+    classify_pending(module, model_label, device, pixel_vectors, digit_labels, result);
+    results.push_back(result);
   }
   return results;
+}
+
+VariantResult all_variants(const std::vector<VariantResult>& variants) {
+  VariantResult all;
+  all.variant = "all";
+  for (const auto& v : variants) {
+    all.count += v.count;
+    all.correct += v.correct;
+    all.unprepared += v.unprepared;
+    all.confident_mistakes += v.confident_mistakes;
+    all.confidences.confidence.insert(all.confidences.confidence.end(), v.confidences.confidence.begin(),
+                                      v.confidences.confidence.end());
+    all.confidences.correct.insert(all.confidences.correct.end(), v.confidences.correct.begin(),
+                                   v.confidences.correct.end());
+  }
+  return all;
 }
 
 }  // namespace mnist

@@ -1,6 +1,6 @@
 // A TorchScript classifier measured on labelled images: loss, accuracy and confusion through
 // evaluate() with its probabilities kept, the top-class confidences for calibration, its most
-// confident mistakes, and its accuracy on digits drawn the ways people draw them
+// confident mistakes, and its answers on digits drawn the ways people draw them
 // (image/drawn_variants.h) after the preparation mnist-serve applies to uploads.
 // Not for: the numbers of a Sequential being trained (report/evaluation.h), writing or printing
 // the results (report/evaluation_run.h and the plotting files).
@@ -20,20 +20,29 @@
 
 namespace mnist {
 
-// Accuracy on one drawn variant of the evaluated images (--drawn-variants).
-struct VariantAccuracy {
+// A model on one drawn variant of the evaluated images (--drawn-variants), or on all of them.
+struct VariantResult {
   std::string variant;  // e.g. "round-brush"
   int64_t count = 0;
   int64_t correct = 0;
-  int64_t unprepared = 0;  // images the preparation refused (counted as wrong)
+  int64_t unprepared = 0;  // images the preparation refused (counted as wrong, never as confident)
+  // Wrong with a top-class probability of at least kDefaultUncertainBelow: the answers mnist-serve
+  // gives as sure ("7", not "7 or 1?") that are wrong.
+  int64_t confident_mistakes = 0;
+  ConfidenceSet confidences;  // of the images the preparation accepted, for calibration
   double accuracy() const { return count > 0 ? static_cast<double>(correct) / count : 0; }
+  double confident_mistake_rate() const { return count > 0 ? static_cast<double>(confident_mistakes) / count : 0; }
+  CalibrationSummary calibration() const { return calibration_summary(confidences); }
 };
 
-// The accuracy of `module` on every drawn variant of `data` (image/drawn_variants.h): each image
+// What `module` answers on every drawn variant of `data` (image/drawn_variants.h): each image
 // rendered, encoded as PNG and prepared as mnist-serve prepares an upload, then classified.
-std::vector<VariantAccuracy> evaluate_drawn_variants(torch::jit::Module& module, const std::string& model_label,
+std::vector<VariantResult> evaluate_drawn_variants(torch::jit::Module& module, const std::string& model_label,
                                                      const MnistTensors& data, const c10::Device& device,
                                                      int64_t batch_size);
+
+// The variants' images taken together as one set, named "all": counts summed, confidences joined.
+VariantResult all_variants(const std::vector<VariantResult>& variants);
 
 // Runs a TorchScript classifier (probabilities out) over `data` as evaluate() does, checking
 // that every output is an [N,10] tensor of probabilities; otherwise throws RuntimeError
