@@ -1,8 +1,10 @@
 // End-to-end test of the page mnist-serve shows at GET /, in a real browser (Debian's
 // Chromium driven by playwright-core): start the server, draw digits with real pointer events,
 // classify a file chosen with the file input and one dropped on the canvas, and take a
-// screenshot. It tests the page and its contract with the server, not the model's accuracy:
-// the shapes drawn (1, 0, 7) are ones any trained model gets right.
+// screenshot. It tests the page and its contract with the server, and that what people draw
+// reaches the model as a digit it can read: every digit 0-9 drawn in three hands (big and
+// upright with thin lines, small and slanted right, slanted left with heavy doubled lines), each
+// read right and sure (probability at least 0.8) by a model of the fast recipe.
 //
 //   node tests/browser/draw_digit.test.mjs --serve build/app/mnist-serve --model models/mnist.pt \
 //     --digit-png some-mnist-digit.png --digit-label 7 --screenshot build/browser/page.png
@@ -31,7 +33,7 @@ const kChromiumFlags = [
 const kServerStartTimeoutMs = 60_000;
 const kServerExitTimeoutMs = 30_000;
 const kAnswerTimeoutMs = 60_000;
-const kWholeTestTimeoutMs = 240_000;  // under ctest's TIMEOUT of 300 s
+const kWholeTestTimeoutMs = 540_000;  // under ctest's TIMEOUT of 600 s
 
 function readOptions() {
   const { values } = parseArgs({
@@ -206,6 +208,51 @@ const kStrokes = {
   7: [line([0.25, 0.2], [0.75, 0.2]), line([0.75, 0.2], [0.42, 0.85])],
 };
 
+// ---------------------------------------------------------------- hands
+// The digits 0-9 as people draw them, each a list of strokes in the digit's own box: x from 0
+// (left) to 1 (right), y from 0 (top) to 1 (bottom).
+function arc(cx, cy, rx, ry, fromDegrees, toDegrees, count = 30) {
+  return Array.from({ length: count + 1 }, (_, i) => {
+    const angle = (fromDegrees + (toDegrees - fromDegrees) * i / count) * Math.PI / 180;
+    return [cx + rx * Math.cos(angle), cy + ry * Math.sin(angle)];  // 90 degrees points down
+  });
+}
+
+const kDigitShapes = {
+  0: [arc(0.5, 0.5, 0.45, 0.5, -90, 270, 40)],
+  1: [line([0.55, 0], [0.45, 1])],
+  2: [[...arc(0.5, 0.27, 0.42, 0.27, 190, 380), [0.05, 1], [0.95, 1]]],
+  3: [[...arc(0.5, 0.25, 0.38, 0.25, 200, 450), ...arc(0.5, 0.75, 0.42, 0.25, 270, 520)]],
+  4: [[[0.6, 0], [0.05, 0.65], [1, 0.65]], line([0.72, 0.3], [0.72, 1])],
+  5: [[[0.2, 0], [0.17, 0.45], ...arc(0.5, 0.7, 0.42, 0.3, 225, 500)], line([0.2, 0], [0.9, 0])],
+  6: [[[0.75, 0], [0.35, 0.28], ...arc(0.5, 0.72, 0.4, 0.28, 180, -180, 40)]],
+  7: [[[0.05, 0], [0.95, 0], [0.4, 1]]],
+  8: [[...arc(0.5, 0.24, 0.33, 0.24, 90, -270, 40), ...arc(0.5, 0.74, 0.42, 0.26, -90, 270, 40)]],
+  9: [[...arc(0.47, 0.27, 0.38, 0.27, 0, -360, 40), [0.8, 1]]],
+};
+
+// How a hand places and shapes its digits on the canvas (fractions of its side): the box's
+// centre and height (its width is 0.6 of the height), the slant (shear: the top moves right by
+// slant times the height), and whether each stroke is gone over twice, slightly apart, as a
+// heavy hand thickens its lines.
+const kHands = {
+  'big, upright, thin': { cx: 0.5, cy: 0.5, height: 0.78, slant: 0, doubled: false },
+  'small, slanted right': { cx: 0.45, cy: 0.55, height: 0.4, slant: 0.3, doubled: false },
+  'middle-sized, slanted left, heavy': { cx: 0.5, cy: 0.48, height: 0.6, slant: -0.2, doubled: true },
+};
+const kHeavyOffset = 0.025;  // of the canvas side
+
+function handStrokes(shape, hand) {
+  const width = 0.6 * hand.height;
+  const place = ([x, y]) => [
+    hand.cx + (x - 0.5) * width + hand.slant * (0.5 - y) * hand.height,
+    hand.cy + (y - 0.5) * hand.height,
+  ];
+  const strokes = shape.map((stroke) => stroke.map(place));
+  if (!hand.doubled) return strokes;
+  return strokes.flatMap((stroke) => [stroke, stroke.map(([x, y]) => [x + kHeavyOffset, y + kHeavyOffset])]);
+}
+
 // ---------------------------------------------------------------- the test
 const options = readOptions();
 
@@ -287,6 +334,21 @@ describe('mnist-serve page in Chromium', { timeout: kWholeTestTimeoutMs }, () =>
   it('recognises a 7 drawn as two strokes', async () => {
     assert.equal(await drawDigit(page, kStrokes[7]), '7');
     await clearPage(page);
+  });
+
+  it('reads every digit 0-9 in three hands right, and sure of it (probability at least 0.8)', async () => {
+    const misread = [];
+    for (const [handName, hand] of Object.entries(kHands)) {
+      for (const [digit, shape] of Object.entries(kDigitShapes)) {
+        const shown = await drawDigit(page, handStrokes(shape, hand));
+        const probability = Number(await page.getAttribute('#probability', 'data-probability'));
+        if (shown !== digit || !(probability >= 0.8)) {
+          misread.push(`${digit} in the ${handName} hand: shown "${shown}" at ${probability.toFixed(3)}`);
+        }
+        await clearPage(page);
+      }
+    }
+    assert.deepEqual(misread, [], `misread or not sure:\n${misread.join('\n')}`);
   });
 
   it('classifies a file chosen with the file input and shows it on the canvas', async () => {
