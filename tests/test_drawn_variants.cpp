@@ -147,3 +147,20 @@ TEST(DrawnVariants, PensSlantsAndPaperChangeTheDigitTheWayTheirNamesSay) {
   EXPECT_EQ(uneven_blocky, 0);
   EXPECT_GT(uneven_smooth, 5);
 }
+
+// Training's broken strokes: the same cuts as the variant's, placed by the caller's seed.
+TEST(DrawnVariants, BrokenStrokesForTrainingAreCutWhereTheSeedSays) {
+  const auto digits = test_digits(10);
+  for (size_t i = 0; i < digits.size(); ++i) {
+    SCOPED_TRACE(i);
+    const float* digit = digits[i].data();
+    const auto whole = mnist::restyled_digit(digit, mnist::StrokeStyle::kBroken, 0, /*seed=*/7);
+    const auto cut = mnist::restyled_digit(digit, mnist::StrokeStyle::kBroken, 4, /*seed=*/7);
+    EXPECT_EQ(cut, mnist::restyled_digit(digit, mnist::StrokeStyle::kBroken, 4, /*seed=*/7));
+    EXPECT_NE(cut, mnist::restyled_digit(digit, mnist::StrokeStyle::kBroken, 4, /*seed=*/8));
+    // The preparation scales the brightest ink to 1, so the ink lost is measured against the
+    // uncut digit prepared the same way.
+    EXPECT_LT(ink(cut), 0.97 * ink(whole));
+    EXPECT_GT(ink(cut), 0.5 * ink(whole));
+  }
+}

@@ -48,7 +48,7 @@ cxxopts::Options train_option_spec() {
     ("weight-decay", "decoupled weight decay (AdamW), 0 to 1", cxxopts::value<std::string>()->default_value(option_value_text(d.weight_decay)))
     ("label-smoothing", "label smoothing of the cross-entropy, 0 to below 1", cxxopts::value<std::string>()->default_value(option_value_text(d.label_smoothing)))
     ("augment", "augmentation strength, 0 (none) to 2: 1 is shifts up to 2 px, rotations up to 10 deg, scale 0.9-1.1, elastic alpha 34 sigma 4", cxxopts::value<std::string>()->default_value(option_value_text(d.augment)))
-    ("drawn-styles", "fraction of the training images redrawn each epoch in a random style of people's digits (thicker or thinner strokes, blur, low resolution, slant, another pen), 0 (none) to 1", cxxopts::value<std::string>()->default_value(option_value_text(d.drawn_styles)))
+    ("drawn-styles", "fraction of the training images redrawn each epoch in a random style of people's digits (thicker or thinner strokes, blur, low resolution, slant, another pen, broken strokes), 0 (none) to 1", cxxopts::value<std::string>()->default_value(option_value_text(d.drawn_styles)))
     ("val-split", "fraction of training images held out for validation (the last ones)", cxxopts::value<std::string>()->default_value(option_value_text(d.val_split)))
     ("seed", "random seed for initialisation, shuffling, dropout and augmentation", cxxopts::value<std::string>()->default_value(std::to_string(d.seed)))
     ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))

@@ -51,6 +51,7 @@ constexpr StyleRange kStyleRanges[] = {
     {StrokeStyle::kSmoothLowResolution, 7, 14},
     {StrokeStyle::kSlanted, -25, 25},
     {StrokeStyle::kPen, 1.0, 5.0},
+    {StrokeStyle::kBroken, 1.0, 6.0},
 };
 
 // Redraws the image in place in a random style; an image the style wipes out (a thin digit
@@ -59,7 +60,7 @@ void redraw_in_a_drawn_style(float* image, cv::RNG& rng) {
   const StyleRange& range = kStyleRanges[rng.uniform(0, static_cast<int>(std::size(kStyleRanges)))];
   const double amount = rng.uniform(range.low, range.high);
   try {
-    const std::vector<float> restyled = restyled_digit(image, range.style, amount);
+    const std::vector<float> restyled = restyled_digit(image, range.style, amount, rng.next());
     std::copy(restyled.begin(), restyled.end(), image);
   } catch (const RuntimeError&) {
   }

@@ -25,7 +25,8 @@ struct AugmentParams {
   double elastic_sigma = 4;  // width of the Gaussian smoothing the displacement field, pixels
   // The fraction of the images then redrawn in one of the styles of people's digits
   // (image/drawn_variants.h: thicker or thinner strokes, blur, low resolution, slant, another
-  // pen), the style and its amount drawn at random, and prepared as an upload is; 0: none.
+  // pen, broken strokes), the style and its amount drawn at random, and prepared as an upload is;
+  // 0: none.
   double drawn_styles = 0;
 
   bool is_affine_identity() const {

@@ -137,10 +137,9 @@ cv::Mat slanted(const cv::Mat& large, double degrees) {
   return leaning;
 }
 
-// Three to five gaps about 1.5 MNIST pixels wide, each cut through a point of the ink at a
-// random angle, as a dry pen or a light touch leaves them.
-cv::Mat broken(const cv::Mat& large, int64_t index) {
-  cv::RNG rng = variant_rng(0xB20C, index);
+// `gaps` gaps about 1.5 MNIST pixels wide, each cut through a point of the ink at a random angle,
+// as a dry pen or a light touch leaves them; rng picks the points and angles.
+cv::Mat broken(const cv::Mat& large, int gaps, cv::RNG& rng) {
   std::vector<cv::Point> inked;
   for (int y = 0; y < large.rows; ++y) {
     for (int x = 0; x < large.cols; ++x) {
@@ -149,7 +148,6 @@ cv::Mat broken(const cv::Mat& large, int64_t index) {
   }
   cv::Mat cut = large.clone();
   if (inked.empty()) return cut;
-  const int gaps = 3 + rng.uniform(0, 3);
   const double half_length = 3.0 * kScale;
   for (int i = 0; i < gaps; ++i) {
     const cv::Point centre = inked[static_cast<size_t>(rng.uniform(0, static_cast<int>(inked.size())))];
@@ -159,6 +157,13 @@ cv::Mat broken(const cv::Mat& large, int64_t index) {
     cv::line(cut, centre - offset, centre + offset, cv::Scalar(0.0), static_cast<int>(1.5 * kScale), cv::LINE_AA);
   }
   return cut;
+}
+
+// The broken variant: three to five gaps.
+cv::Mat broken_variant(const cv::Mat& large, int64_t index) {
+  cv::RNG rng = variant_rng(0xB20C, index);
+  const int gaps = 3 + rng.uniform(0, 3);
+  return broken(large, gaps, rng);
 }
 
 // Ink at a third of full strength over a background a little above black, with noise.
@@ -204,7 +209,7 @@ cv::Mat small_centred(const cv::Mat& large) {
 }
 
 // The digit (28x28) in `style` by `amount`, at kScale times its size; see StrokeStyle.
-cv::Mat restyled(const cv::Mat& digit, StrokeStyle style, double amount) {
+cv::Mat restyled(const cv::Mat& digit, StrokeStyle style, double amount, uint64_t seed) {
   const auto at_scale = [](double mnist_pixels) { return std::max(1, static_cast<int>(std::lround(mnist_pixels * kScale))); };
   switch (style) {
     case StrokeStyle::kThicker: {
@@ -230,6 +235,10 @@ cv::Mat restyled(const cv::Mat& digit, StrokeStyle style, double amount) {
       return slanted(upscaled(digit), amount);
     case StrokeStyle::kPen:
       return redrawn_with_pen(upscaled(digit), at_scale(amount / 2));
+    case StrokeStyle::kBroken: {
+      cv::RNG rng(seed);
+      return broken(upscaled(digit), static_cast<int>(std::lround(amount)), rng);
+    }
   }
   throw std::invalid_argument("restyled_digit: unknown style");
 }
@@ -237,16 +246,16 @@ cv::Mat restyled(const cv::Mat& digit, StrokeStyle style, double amount) {
 cv::Mat render(const cv::Mat& digit, DrawnVariant variant, int64_t index) {
   switch (variant) {
     case DrawnVariant::kThicker:
-      return restyled(digit, StrokeStyle::kThicker, 1.75);
+      return restyled(digit, StrokeStyle::kThicker, 1.75, /*seed=*/0);
     case DrawnVariant::kThinner:
-      return restyled(digit, StrokeStyle::kThinner, 1.25);
+      return restyled(digit, StrokeStyle::kThinner, 1.25, /*seed=*/0);
     case DrawnVariant::kBlurred:
-      return restyled(digit, StrokeStyle::kBlurred, 1.2);
+      return restyled(digit, StrokeStyle::kBlurred, 1.2, /*seed=*/0);
     case DrawnVariant::kLowResolution:
-      return restyled(digit, StrokeStyle::kBlockyLowResolution, 10);
+      return restyled(digit, StrokeStyle::kBlockyLowResolution, 10, /*seed=*/0);
     case DrawnVariant::kRoundBrush:
       // A stroke about 3.5 MNIST pixels wide, as the page's brush is about a twelfth of its canvas.
-      return restyled(digit, StrokeStyle::kPen, 3.5);
+      return restyled(digit, StrokeStyle::kPen, 3.5, /*seed=*/0);
     case DrawnVariant::kOffCentre:
       return off_centre(digit, index);
     case DrawnVariant::kRotated:
@@ -254,22 +263,22 @@ cv::Mat render(const cv::Mat& digit, DrawnVariant variant, int64_t index) {
     case DrawnVariant::kDarkOnLight:
       return dark_on_light(upscaled(digit), index);
     case DrawnVariant::kTinyBlocky:
-      return restyled(digit, StrokeStyle::kBlockyLowResolution, 8);
+      return restyled(digit, StrokeStyle::kBlockyLowResolution, 8, /*seed=*/0);
     case DrawnVariant::kTinySmooth:
-      return restyled(digit, StrokeStyle::kSmoothLowResolution, 8);
+      return restyled(digit, StrokeStyle::kSmoothLowResolution, 8, /*seed=*/0);
     case DrawnVariant::kFeltMarker: {
-      cv::Mat marker = restyled(digit, StrokeStyle::kPen, 4.5);
+      cv::Mat marker = restyled(digit, StrokeStyle::kPen, 4.5, /*seed=*/0);
       cv::GaussianBlur(marker, marker, cv::Size(0, 0), 0.5 * kScale);
       return marker;
     }
     case DrawnVariant::kBallpoint:
-      return restyled(digit, StrokeStyle::kPen, 1.0);
+      return restyled(digit, StrokeStyle::kPen, 1.0, /*seed=*/0);
     case DrawnVariant::kSlantedRight:
-      return restyled(digit, StrokeStyle::kSlanted, 20.0);
+      return restyled(digit, StrokeStyle::kSlanted, 20.0, /*seed=*/0);
     case DrawnVariant::kSlantedLeft:
-      return restyled(digit, StrokeStyle::kSlanted, -20.0);
+      return restyled(digit, StrokeStyle::kSlanted, -20.0, /*seed=*/0);
     case DrawnVariant::kBroken:
-      return broken(upscaled(digit), index);
+      return broken_variant(upscaled(digit), index);
     case DrawnVariant::kFaint:
       return faint(upscaled(digit), index);
     case DrawnVariant::kPhonePhoto:
@@ -325,9 +334,9 @@ std::vector<uint8_t> render_drawn_variant(const std::vector<float>& mnist_pixels
   return encoded;
 }
 
-std::vector<float> restyled_digit(const float* mnist_pixels, StrokeStyle style, double amount) {
+std::vector<float> restyled_digit(const float* mnist_pixels, StrokeStyle style, double amount, uint64_t seed) {
   // clipped() writes a new matrix, so its rows follow one another as prepare_digit_pixels reads them.
-  const cv::Mat image = clipped(restyled(mnist_digit(mnist_pixels), style, amount));
+  const cv::Mat image = clipped(restyled(mnist_digit(mnist_pixels), style, amount, seed));
   return prepare_digit_pixels(image.ptr<float>(), image.rows, image.cols).pixels;
 }
 

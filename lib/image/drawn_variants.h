@@ -68,11 +68,13 @@ enum class StrokeStyle {
   kSmoothLowResolution,  // the side drawn at, scaled up bilinearly (8x8-smooth: 8)
   kSlanted,              // degrees of shear, positive leaning right (slanted-right: 20)
   kPen,                  // the width in pixels of the pen that redraws the skeleton (round-brush: 3.5)
+  kBroken,               // the number of gaps cut across the strokes, rounded (broken: 3 to 5)
 };
 
 // The 28x28 digit (row-major floats in [0, 1], white on black) in that style, prepared as an
-// uploaded image is (image_preprocess.h) back to 28x28 floats. Throws RuntimeError where nothing
+// uploaded image is (image_preprocess.h) back to 28x28 floats. `seed` picks what the style leaves
+// to chance (where kBroken cuts); the other styles ignore it. Throws RuntimeError where nothing
 // is left of the digit (a thin digit thinned away).
-std::vector<float> restyled_digit(const float* mnist_pixels, StrokeStyle style, double amount);
+std::vector<float> restyled_digit(const float* mnist_pixels, StrokeStyle style, double amount, uint64_t seed);
 
 }  // namespace mnist
