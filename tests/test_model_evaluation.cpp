@@ -99,7 +99,7 @@ TEST(EvaluateDrawnVariants, CountsWrongAnswersGivenAsSureAsConfidentMistakes) {
     EXPECT_EQ(v.count, 6);
     EXPECT_EQ(v.unprepared, 0);
     EXPECT_EQ(v.correct, 2);
-    EXPECT_EQ(v.confident_mistakes, 4);
+    EXPECT_EQ(v.confident_mistakes(), 4);
     EXPECT_NEAR(v.confident_mistake_rate(), 4.0 / 6, 1e-12);
     ASSERT_EQ(v.confidences.size(), 6);
     EXPECT_NEAR(v.calibration().expected_calibration_error, 0.9 - 2.0 / 6, 1e-6);
@@ -108,13 +108,13 @@ TEST(EvaluateDrawnVariants, CountsWrongAnswersGivenAsSureAsConfidentMistakes) {
   EXPECT_EQ(all.variant, "all");
   EXPECT_EQ(all.count, 6 * static_cast<int64_t>(variants.size()));
   EXPECT_EQ(all.correct, 2 * static_cast<int64_t>(variants.size()));
-  EXPECT_EQ(all.confident_mistakes, 4 * static_cast<int64_t>(variants.size()));
+  EXPECT_EQ(all.confident_mistakes(), 4 * static_cast<int64_t>(variants.size()));
   EXPECT_EQ(all.confidences.size(), all.count);
 
   // Below mnist-serve's "not sure" line the same mistakes are not confident ones.
   auto unsure = always_answers(1, 0.7);
   for (const auto& v : mnist::evaluate_drawn_variants(unsure, "unsure.pt", data, torch::kCPU, 4)) {
     EXPECT_EQ(v.correct, 2) << v.variant;
-    EXPECT_EQ(v.confident_mistakes, 0) << v.variant;
+    EXPECT_EQ(v.confident_mistakes(), 0) << v.variant;
   }
 }

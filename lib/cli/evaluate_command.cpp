@@ -26,7 +26,7 @@ std::string format_variant(const VariantResult& v) {
                      "confidently wrong %.4f (%lld), ECE %.4f\n",
                      v.variant.c_str(), v.accuracy(), static_cast<long long>(v.correct),
                      static_cast<long long>(v.count), static_cast<long long>(v.unprepared),
-                     v.confident_mistake_rate(), static_cast<long long>(v.confident_mistakes),
+                     v.confident_mistake_rate(), static_cast<long long>(v.confident_mistakes()),
                      v.calibration().expected_calibration_error);
 }
 
@@ -53,7 +53,7 @@ int run_evaluate_cli(const std::vector<std::string>& args, const Console& consol
                                static_cast<double>(report.count) / std::max(summary.forward_seconds, 1e-9))
                 << format_classification_report(report) << format_coverage_table(summary.coverage);
     for (const auto& v : summary.variants) console.out << format_variant(v);
-    if (!summary.variants.empty()) console.out << format_variant(all_variants(summary.variants));
+    if (!summary.variants.empty()) console.out << format_variant(summary.variants_all);
     for (const auto& warning : summary.warnings) console.err << "mnist-evaluate: warning: " << warning << "\n";
     for (const auto& file : summary.files_written) console.out << "wrote " << file.string() << "\n";
     console.out << std::flush;

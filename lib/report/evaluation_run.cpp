@@ -61,7 +61,7 @@ json variant_json(const VariantResult& v) {
   const auto calibration = v.calibration();
   return {{"variant", v.variant}, {"count", v.count}, {"correct", v.correct},
           {"unprepared", v.unprepared}, {"accuracy", v.accuracy()},
-          {"confident_mistakes", v.confident_mistakes}, {"confident_mistake_rate", v.confident_mistake_rate()},
+          {"confident_mistakes", v.confident_mistakes()}, {"confident_mistake_rate", v.confident_mistake_rate()},
           {"mean_confidence", calibration.mean_confidence},
           {"expected_calibration_error", calibration.expected_calibration_error}};
 }
@@ -231,7 +231,7 @@ void write_metrics(const EvaluateOptions& options, const EvaluateOutputs& output
   json metrics = metrics_json(options, summary, outputs);
   if (!summary.variants.empty()) {
     metrics["drawn_variants"] = variants_json(summary.variants);
-    metrics["drawn_variants_all"] = variant_json(all_variants(summary.variants));
+    metrics["drawn_variants_all"] = variant_json(summary.variants_all);
     metrics["confident_mistake_threshold"] = kDefaultUncertainBelow;
   }
   std::vector<std::string> files;
@@ -269,6 +269,7 @@ EvaluateSummary run_evaluation(const EvaluateOptions& options, const c10::Device
 
   if (options.drawn_variants) {
     summary.variants = evaluate_drawn_variants(module, options.model.string(), data, device, options.batch_size);
+    summary.variants_all = all_variants(summary.variants);
   }
   write_heatmap(options, outputs, summary);
   write_reliability(outputs, confidences, summary);

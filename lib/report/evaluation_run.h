@@ -40,6 +40,7 @@ struct EvaluateSummary {
   std::vector<std::filesystem::path> files_written;
   std::vector<std::string> warnings;  // secondary outputs that could not be made, and why
   std::vector<VariantResult> variants;  // with --drawn-variants
+  VariantResult variants_all;            // all_variants(variants), with --drawn-variants
 };
 
 // Throws UsageError for options out of bounds, RuntimeError for a model or data that cannot be

@@ -17,8 +17,8 @@ namespace mnist {
 
 namespace {
 
-// Classifies the prepared pixel vectors gathered so far and counts the right and the confidently
-// wrong answers.
+// Classifies the prepared pixel vectors gathered so far, counts the right answers and keeps every
+// answer's confidence.
 void classify_pending(torch::jit::Module& module, const std::string& model_label, const c10::Device& device,
                       std::vector<std::vector<float>>& pixel_vectors, std::vector<int64_t>& labels,
                       VariantResult& result) {
@@ -26,7 +26,6 @@ void classify_pending(torch::jit::Module& module, const std::string& model_label
   for (size_t i = 0; i < answers.size(); ++i) {
     const bool right = answers[i].digit == labels[i];
     result.correct += right;
-    result.confident_mistakes += !right && answers[i].probability >= kDefaultUncertainBelow;
     result.confidences.confidence.push_back(answers[i].probability);
     result.confidences.correct.push_back(right);
   }
@@ -111,6 +110,15 @@ std::vector<VariantResult> evaluate_drawn_variants(torch::jit::Module& module, c
   return results;
 }
 
+int64_t VariantResult::confident_mistakes() const {
+  int64_t mistakes = 0;
+  for (int64_t i = 0; i < confidences.size(); ++i) {
+    mistakes += !confidences.correct[static_cast<size_t>(i)] &&
+                confidences.confidence[static_cast<size_t>(i)] >= kDefaultUncertainBelow;
+  }
+  return mistakes;
+}
+
 VariantResult all_variants(const std::vector<VariantResult>& variants) {
   VariantResult all;
   all.variant = "all";
@@ -118,7 +126,6 @@ VariantResult all_variants(const std::vector<VariantResult>& variants) {
     all.count += v.count;
     all.correct += v.correct;
     all.unprepared += v.unprepared;
-    all.confident_mistakes += v.confident_mistakes;
     all.confidences.confidence.insert(all.confidences.confidence.end(), v.confidences.confidence.begin(),
                                       v.confidences.confidence.end());
     all.confidences.correct.insert(all.confidences.correct.end(), v.confidences.correct.begin(),

@@ -26,12 +26,12 @@ struct VariantResult {
   int64_t count = 0;
   int64_t correct = 0;
   int64_t unprepared = 0;  // images the preparation refused (counted as wrong, never as confident)
-  // Wrong with a top-class probability of at least kDefaultUncertainBelow: the answers mnist-serve
-  // gives as sure ("7", not "7 or 1?") that are wrong.
-  int64_t confident_mistakes = 0;
   ConfidenceSet confidences;  // of the images the preparation accepted, for calibration
   double accuracy() const { return count > 0 ? static_cast<double>(correct) / count : 0; }
-  double confident_mistake_rate() const { return count > 0 ? static_cast<double>(confident_mistakes) / count : 0; }
+  // Wrong with a top-class probability of at least kDefaultUncertainBelow: the answers mnist-serve
+  // gives as sure ("7", not "7 or 1?") that are wrong.
+  int64_t confident_mistakes() const;
+  double confident_mistake_rate() const { return count > 0 ? static_cast<double>(confident_mistakes()) / count : 0; }
   CalibrationSummary calibration() const { return calibration_summary(confidences); }
 };
 

@@ -157,11 +157,16 @@ function line(from, to, count = 20) {
   ]);
 }
 
-function ellipse(cx, cy, rx, ry, count = 40) {
+function arc(cx, cy, rx, ry, fromDegrees, toDegrees, count = 30) {
   return Array.from({ length: count + 1 }, (_, i) => {
-    const angle = -Math.PI / 2 + 2 * Math.PI * i / count;
-    return [cx + rx * Math.cos(angle), cy + ry * Math.sin(angle)];
+    const angle = (fromDegrees + (toDegrees - fromDegrees) * i / count) * Math.PI / 180;
+    return [cx + rx * Math.cos(angle), cy + ry * Math.sin(angle)];  // 90 degrees points down
   });
+}
+
+// From the top, clockwise on the screen, back to the top.
+function ellipse(cx, cy, rx, ry, count = 40) {
+  return arc(cx, cy, rx, ry, -90, 270, count);
 }
 
 // Draws the strokes one by one, as a person would (each stroke is answered before the next),
@@ -211,15 +216,8 @@ const kStrokes = {
 // ---------------------------------------------------------------- hands
 // The digits 0-9 as people draw them, each a list of strokes in the digit's own box: x from 0
 // (left) to 1 (right), y from 0 (top) to 1 (bottom).
-function arc(cx, cy, rx, ry, fromDegrees, toDegrees, count = 30) {
-  return Array.from({ length: count + 1 }, (_, i) => {
-    const angle = (fromDegrees + (toDegrees - fromDegrees) * i / count) * Math.PI / 180;
-    return [cx + rx * Math.cos(angle), cy + ry * Math.sin(angle)];  // 90 degrees points down
-  });
-}
-
 const kDigitShapes = {
-  0: [arc(0.5, 0.5, 0.45, 0.5, -90, 270, 40)],
+  0: [ellipse(0.5, 0.5, 0.45, 0.5)],
   1: [line([0.55, 0], [0.45, 1])],
   2: [[...arc(0.5, 0.27, 0.42, 0.27, 190, 380), [0.05, 1], [0.95, 1]]],
   3: [[...arc(0.5, 0.25, 0.38, 0.25, 200, 450), ...arc(0.5, 0.75, 0.42, 0.25, 270, 520)]],
