@@ -10,8 +10,11 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <stdexcept>
 #include <utility>
+#include <vector>
 
+#include "data/drawn_variant_set.h"
 #include "data/mnist_dataset.h"
 #include "image/drawn_variants.h"
 #include "image/image_preprocess.h"
@@ -163,4 +166,33 @@ TEST(DrawnVariants, BrokenStrokesForTrainingAreCutWhereTheSeedSays) {
     EXPECT_LT(ink(cut), 0.97 * ink(whole));
     EXPECT_GT(ink(cut), 0.5 * ink(whole));
   }
+}
+
+TEST(DrawnVariantSet, HoldsTheImagesThenEveryNthInEachVariantAsAnUploadIsPrepared) {
+  const auto bytes = mnist::load_mnist(MNIST_TEST_DATA_DIR, mnist::MnistSplit::kTest, 10, mnist::PixelFormat::kBytes);
+  const auto digits = test_digits(10);
+  const auto set = mnist::with_drawn_variants(bytes, 3);
+  // Images 0, 3, 6 and 9 in each variant, after the ten themselves; none refused.
+  const int64_t variants = static_cast<int64_t>(std::size(mnist::kAllDrawnVariants));
+  ASSERT_EQ(set.size(), 10 + 4 * variants);
+  ASSERT_EQ(set.images.scalar_type(), at::kFloat);
+  ASSERT_EQ(set.images.sizes(), (at::IntArrayRef{10 + 4 * variants, 1, 28, 28}));
+  for (int64_t i = 0; i < 10; ++i) {
+    const auto pixels = set.images[i].reshape({-1}).contiguous();
+    EXPECT_EQ(std::vector<float>(pixels.data_ptr<float>(), pixels.data_ptr<float>() + pixels.numel()), digits[i]);
+    EXPECT_EQ(set.labels[i].item<int64_t>(), bytes.labels[i].item<int64_t>());
+  }
+  for (int64_t v = 0; v < variants; ++v) {
+    for (int64_t k = 0; k < 4; ++k) {
+      const int64_t row = 10 + v * 4 + k;
+      const int64_t source = 3 * k;
+      const auto expected =
+          mnist::prepare_digit(mnist::render_drawn_variant(digits[source], mnist::kAllDrawnVariants[v], source)).pixels;
+      const auto pixels = set.images[row].reshape({-1}).contiguous();
+      EXPECT_EQ(std::vector<float>(pixels.data_ptr<float>(), pixels.data_ptr<float>() + pixels.numel()), expected)
+          << mnist::to_string(mnist::kAllDrawnVariants[v]) << " of image " << source;
+      EXPECT_EQ(set.labels[row].item<int64_t>(), bytes.labels[source].item<int64_t>());
+    }
+  }
+  EXPECT_THROW(mnist::with_drawn_variants(bytes, 0), std::invalid_argument);
 }

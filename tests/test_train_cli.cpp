@@ -340,8 +340,11 @@ TEST(TrainCliCalibration, TheTemperatureIsFittedOnHeldOutImagesFoldedInAndRecord
   const auto& calibration = card["calibration"];
   const double temperature = calibration["temperature"].get<double>();
   EXPECT_NE(temperature, 1.0);
-  EXPECT_EQ(calibration["images"], 100);
-  EXPECT_NE(calibration["held_out"].get<std::string>().find("last 100 training images, not trained on"),
+  // Trained to read people's digits (the default --drawn-styles), so also calibrated on them:
+  // the 100 held-out images and every 3rd of them (34) in each of the 18 drawn variants.
+  EXPECT_EQ(calibration["images"], 100 + 34 * 18);
+  EXPECT_NE(calibration["held_out"].get<std::string>().find(
+                "last 100 training images, not trained on, and 612 drawn variants of them (one image in 3 in each variant)"),
             std::string::npos) << calibration;
   EXPECT_EQ(calibration["ece_bins"], 15);
   EXPECT_LE(calibration["after"]["nll"].get<double>(), calibration["before"]["nll"].get<double>());
@@ -366,7 +369,9 @@ TEST(TrainCliCalibration, TheTemperatureIsFittedOnHeldOutImagesFoldedInAndRecord
   }
 
   // With a validation split and calibration on, the temperature is fitted on the split.
-  const auto on_split = run_train(common + " --val-split 0.2 --out-dir " + (dir.path() / "split").string());
+  // Not trained for people's digits: calibrated on the split's plain images alone.
+  const auto on_split =
+      run_train(common + " --val-split 0.2 --drawn-styles 0 --out-dir " + (dir.path() / "split").string());
   ASSERT_EQ(on_split.exit_code, 0) << on_split.err;
   const auto split_card = card_json(dir.path() / "split" / "mnist_mlp.pt");
   EXPECT_EQ(split_card["calibration"]["images"], 200);

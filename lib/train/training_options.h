@@ -17,7 +17,7 @@ namespace mnist {
 // Sets of defaults for the training options, chosen on a validation split (README Results):
 //   original  the Keras original: 50 epochs, batch 32, Adam 0.001 at a constant rate, all 60000
 //             images trained on, no calibration
-//   default   the original with a cosine schedule, and 30% of the images redrawn each epoch as
+//   default   the original with a cosine schedule, and 40% of the images redrawn each epoch as
 //             people draw (what mnist-train runs without --recipe, the model mnist-serve serves)
 //   best      augmentation, cosine schedule, weight decay, label smoothing, 1 thread (the other
 //             core augments)
