@@ -53,7 +53,7 @@ cxxopts::Options train_option_spec() {
     ("seed", "random seed for initialisation, shuffling, dropout and augmentation", cxxopts::value<std::string>()->default_value(std::to_string(d.seed)))
     ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value(d.device))
     ("threads", "CPU threads for LibTorch and OpenBLAS (0: their defaults)", cxxopts::value<std::string>()->default_value(std::to_string(d.threads)))
-    ("calibrate", "on or off: fit a temperature on held-out images (the validation split, else the last 10% of the training images) and fold it into the exports; the original recipe is off", cxxopts::value<std::string>()->default_value(d.calibrate ? "on" : "off"))
+    ("calibrate", "on or off: fit a temperature on held-out images (the validation split, else the last 10% of the training images; with --drawn-styles, their drawn variants too) and fold it into the exports; the original recipe is off", cxxopts::value<std::string>()->default_value(d.calibrate ? "on" : "off"))
     ("resume", "continue from <out-dir>/checkpoint.pt up to --epochs")
     ("init-from", "start from the weights of FILE (a Keras .h5 or a TorchScript .pt of the same architecture) instead of a fresh initialisation", cxxopts::value<std::string>(), "FILE")
     ("keras-input-range", kKerasInputRangeHelp, cxxopts::value<std::string>()->default_value(to_string(d.keras_input_range)))
