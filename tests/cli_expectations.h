@@ -86,8 +86,10 @@ inline std::string option_help(const std::string& help, const std::string& optio
   std::string entry;
   bool inside = false;
   for (std::string line; std::getline(lines, line);) {
+    // An option starts at the left margin (cxxopts indents it by 2, or by 6 without a short
+    // name); a wrapped description line is indented further and may begin with "--" too.
     const size_t first = line.find_first_not_of(' ');
-    const bool starts_entry = first != std::string::npos && line[first] == '-';
+    const bool starts_entry = first != std::string::npos && first <= 6 && line[first] == '-';
     if (starts_entry) {
       if (inside) break;
       const std::string head = line.substr(first, line.find(' ', first) - first);
