@@ -257,6 +257,38 @@ TEST(AugmentedEpochs, AnEpochDependsOnSeedAndEpochAloneWhetherPreparedAheadOrNot
   EXPECT_FALSE(torch::equal(other_seed.epoch(1).images, epochs[0]));
 }
 
+TEST(AugmentedEpochs, AnEpochSharedOutInChunksIsTheSameAsOneTransformedWhole) {
+  // More images than several chunks, so that the caller's thread and the background thread
+  // each take some, in whatever order they come: the result may not depend on who took which.
+  const auto train = synthetic_set(1500);
+  auto params = mnist::augment_params_for_strength(1);
+  params.drawn_styles = 0.5;
+  mnist::AugmentedEpochs epochs(train, params, /*seed=*/5, /*last_epoch=*/3);
+  for (int64_t epoch = 1; epoch <= 3; ++epoch) {
+    std::vector<float> direct(static_cast<size_t>(train.images.numel()));
+    mnist::augment_images(train.images.data_ptr<float>(), direct.data(), train.size(), params,
+                          mnist::augmentation_seed(5, epoch));
+    EXPECT_TRUE(torch::equal(epochs.epoch(epoch).images, torch::from_blob(direct.data(), train.images.sizes())))
+        << "epoch " << epoch;
+  }
+  EXPECT_GE(epochs.seconds_working(), epochs.seconds_helping());
+  EXPECT_GT(epochs.seconds_working(), 0.0);
+}
+
+TEST(AugmentedEpochs, AnEpochNoLongerWantedIsDroppedAndTheAskedOneIsRight) {
+  const auto train = synthetic_set(1500);
+  auto params = mnist::augment_params_for_strength(1);
+  params.drawn_styles = 0.5;
+  mnist::AugmentedEpochs epochs(train, params, /*seed=*/5, /*last_epoch=*/9);
+  epochs.epoch(1);  // starts epoch 2 in the background
+  const auto skipped_to = epochs.epoch(7).images;
+  std::vector<float> direct(static_cast<size_t>(train.images.numel()));
+  mnist::augment_images(train.images.data_ptr<float>(), direct.data(), train.size(), params,
+                        mnist::augmentation_seed(5, 7));
+  EXPECT_TRUE(torch::equal(skipped_to, torch::from_blob(direct.data(), train.images.sizes())));
+  EXPECT_EQ(epochs.epochs_prepared_ahead(), 0);
+}
+
 TEST(AugmentedEpochs, IdentityParametersGiveTheTrainingSetItself) {
   const auto train = synthetic_set(20);
   mnist::AugmentedEpochs epochs(train, mnist::AugmentParams{}, /*seed=*/1, /*last_epoch=*/2);

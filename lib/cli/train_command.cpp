@@ -30,10 +30,11 @@ void print_summary(std::ostream& out, const TrainSummary& summary) {
                      static_cast<long long>(summary.epochs_trained), summary.train_accuracy,
                      summary.test_accuracy, summary.wall_seconds, summary.samples_per_second);
   if (summary.augmented) {
-    out << format_text("augmentation: %.1f s of work in the background; training waited %.1f s "
-                       "for epochs prepared ahead (%.1f s in all, with the first epoch)\n",
-                       summary.augment_work_seconds, summary.augment_wait_ahead_seconds,
-                       summary.augment_wait_seconds);
+    out << format_text("augmentation: %.1f s of work, %.1f s of it by the training thread; training "
+                       "spent %.1f s on epochs prepared ahead, helping or waiting (%.1f s in all, "
+                       "with the first epoch)\n",
+                       summary.augment_work_seconds, summary.augment_help_seconds,
+                       summary.augment_wait_ahead_seconds, summary.augment_wait_seconds);
   }
   if (summary.calibration) {
     const auto& c = *summary.calibration;

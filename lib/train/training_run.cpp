@@ -211,6 +211,7 @@ class TrainingRun {
       summary_.augment_wait_ahead_seconds = augmented_->seconds_waited_ahead();
       summary_.augment_wait_seconds = augmented_->seconds_waited();
       summary_.augment_work_seconds = augmented_->seconds_working();
+      summary_.augment_help_seconds = augmented_->seconds_helping();
     }
     if (!summary_.interrupted) {
       summary_.samples_per_second = training_seconds_ > 0 ? samples_trained_ / training_seconds_ : 0;

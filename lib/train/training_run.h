@@ -36,13 +36,15 @@ struct TrainSummary {
   double test_loss = 0;
   double wall_seconds = 0;
   double samples_per_second = 0;  // training samples over training time, this run
-  // With --augment: the seconds the training loop waited for augmented epochs that the
-  // background thread had prepared ahead (0 when it kept up), for all epochs including the
-  // first (which nothing could prepare ahead), and the background thread's working time.
+  // With augmentation: the seconds the training loop spent on augmented epochs that the
+  // background thread had prepared ahead (0 when it kept up), helping or waiting, the same for
+  // all epochs including the first (which nothing could prepare ahead), the working time of
+  // both threads, and the training thread's part of it.
   bool augmented = false;
   double augment_wait_ahead_seconds = 0;
   double augment_wait_seconds = 0;
   double augment_work_seconds = 0;
+  double augment_help_seconds = 0;  // the part of the work done by the training thread
   std::vector<std::filesystem::path> files_written;
   // With --init-from (not resumed): the test accuracy of the weights the run started from.
   std::optional<double> initial_test_accuracy;
