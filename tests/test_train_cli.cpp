@@ -58,7 +58,7 @@ TEST(TrainCli, HelpListsEveryOptionWithItsDefault) {
       run.out, {{"--recipe", "default"}, {"--init-from", ""}, {"--keras-input-range", "255"}, {"--data-dir", "data/mnist"}, {"--out-dir", "models"},
                 {"--hidden", "300,100"}, {"--dropout", "0"}, {"--epochs", "50"}, {"--batch-size", "32"},
                 {"--lr", "0.001"}, {"--lr-schedule", "cosine"}, {"--weight-decay", "0"},
-                {"--label-smoothing", "0"}, {"--augment", "0"}, {"--drawn-styles", "0.4"}, {"--val-split", "0"}, {"--seed", "42"},
+                {"--label-smoothing", "0"}, {"--augment", "0.5"}, {"--drawn-styles", "0.4"}, {"--val-split", "0"}, {"--seed", "42"},
                 {"--device", "auto"}, {"--threads", "0"}, {"--calibrate", "on"}, {"--resume", ""}, {"--train-limit", "0"},
                 {"--test-limit", "0"}, {"--help", ""}});
   EXPECT_NE(mnist::test::option_help(run.out, "--recipe").find("original, default, best or fast"), std::string::npos);
@@ -221,7 +221,8 @@ TEST(TrainCliRecipes, EachRecipeSetsItsDefaultsInTheBanner) {
   };
   const std::vector<Expected> recipes = {
       {"original", "50", "32", "0.001", "constant", "0", "0", "0 (none)", "0"},
-      {"default", "50", "32", "0.001", "cosine", "0", "0", "0 (none)", "0.4"},
+      {"default", "50", "32", "0.001", "cosine", "0", "0",
+       "0.5 (shift 1 px, rotation 5 deg, scale 0.95-1.05, elastic alpha 17 sigma 4)", "0.4"},
       {"fast", "6", "256", "0.003", "cosine", "0", "0", "0 (none)", "0"},
       {"best", "150", "128", "0.002", "cosine", "0.01", "0.05",
        "1 (shift 2 px, rotation 10 deg, scale 0.9-1.1, elastic alpha 34 sigma 4)", "0"},

@@ -24,6 +24,7 @@ TrainOptions recipe_options(Recipe recipe) {
     case Recipe::kDefault:
       break;
     case Recipe::kOriginal:
+      o.augment = 0;
       o.drawn_styles = 0;
       o.lr_schedule = LrSchedule::kConstant;
       o.calibrate = false;  // the Keras script exactly: every training image, raw softmax
@@ -44,6 +45,7 @@ TrainOptions recipe_options(Recipe recipe) {
       o.epochs = 6;
       o.batch_size = 256;
       o.learning_rate = 0.003;
+      o.augment = 0;
       o.drawn_styles = 0;
       break;
   }
